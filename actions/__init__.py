@@ -1,0 +1,1 @@
+"""Rasa SDK actions: thin adapters from the action server to the `bot` library."""

@@ -1,0 +1,1 @@
+"""Domain library of the Helsinki health assistant: language, triage, storage, CLI."""

@@ -1,0 +1,116 @@
+"""`healthbot`: the operators' command line.
+
+    healthbot run            initialise the database, train if needed, supervise the servers
+    healthbot train [--force]
+    healthbot db init
+    healthbot eval [--url URL]   NLU and language-ID figures as one JSON object
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from bot.settings import Settings, load_settings
+
+#: Rasa's command line has flags, not levels, for its verbosity.
+_RASA_VERBOSITY = {"DEBUG": "--debug", "INFO": "--verbose", "WARNING": "--quiet", "ERROR": "--quiet"}
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def cmd_db_init(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.storage.db import init_db
+
+    version = init_db(settings)
+    logging.getLogger("healthbot").info("database ready (schema version %d)", version)
+    return 0
+
+
+def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.training import ensure_model
+
+    print(ensure_model(settings, force=args.force))
+    return 0
+
+
+def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.storage.db import init_db
+    from bot.storage.endpoints import write_endpoints
+    from bot.supervisor import ProcessSpec, Supervisor
+    from bot.training import ensure_model
+
+    log = logging.getLogger("healthbot")
+    init_db(settings)
+    model = ensure_model(settings)
+    endpoints = write_endpoints(settings)
+    python = sys.executable
+    env = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
+    home = str(settings.home)
+    supervisor = Supervisor(
+        [
+            ProcessSpec("action server", [
+                python, "-m", "rasa_sdk", "--actions", "actions",
+                "--port", str(settings.action_port),
+            ], env, home),
+            ProcessSpec("rasa server", [
+                python, "-m", "rasa", "run", "--enable-api",
+                "--model", str(model),
+                "--endpoints", str(endpoints),
+                "--credentials", str(settings.home / "credentials.yml"),
+                "--interface", settings.host,
+                "--port", str(settings.rasa_port),
+                _RASA_VERBOSITY.get(settings.log_level, "--verbose"),
+            ], env, home),
+        ]
+    )
+    log.info(
+        "serving on http://%s:%d (REST webhook, HTTP API); actions on port %d",
+        settings.host, settings.rasa_port, settings.action_port,
+    )
+    return supervisor.run()
+
+
+def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.evaluation import evaluate, http_parser, local_parser
+    from bot.training import ensure_model
+
+    parse = http_parser(args.url) if args.url else local_parser(ensure_model(settings))
+    print(json.dumps(evaluate(settings.home, parse), indent=2, ensure_ascii=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="healthbot", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start every process under one supervisor").set_defaults(
+        func=cmd_run
+    )
+    train = sub.add_parser("train", help="train the model if config, domain or data changed")
+    train.add_argument("--force", action="store_true", help="train even if up to date")
+    train.set_defaults(func=cmd_train)
+    db = sub.add_parser("db", help="database commands").add_subparsers(dest="db", required=True)
+    db.add_parser("init", help="create the tables (idempotent)").set_defaults(func=cmd_db_init)
+    evaluation = sub.add_parser("eval", help="print NLU and language-ID figures as JSON")
+    evaluation.add_argument("--url", help="evaluate a running server instead of loading the model")
+    evaluation.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = load_settings()
+    _configure_logging(settings)
+    return int(args.func(settings, args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

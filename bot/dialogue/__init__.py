@@ -1,0 +1,1 @@
+"""Dialogue pieces that must not depend on machine learning."""

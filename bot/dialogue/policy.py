@@ -1,0 +1,114 @@
+"""A rule-free policy for answers that must never depend on training or state.
+
+Rules and forms are learnt from data and can be outvoted or skipped; the
+emergency answer cannot. This policy has the highest priority: after any user
+message whose intent is `emergency` (the red-flag layer forces it) it answers
+with the hand-written response of every kind of red flag the message carries,
+ends any active form, and then waits for the resident. A message in a language
+we do not serve gets the "languages we serve" answer the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa.core.policies.policy import Policy, PolicyPrediction
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, UserUttered
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.language.component import LANGUAGE_KEY
+from bot.triage.component import EMERGENCY_INTENT, RED_FLAG_KEY
+
+logger = logging.getLogger(__name__)
+
+#: The hand-written answer of each kind of red flag (eight languages each).
+RESPONSE_FOR_KIND = {
+    "emergency": "utter_emergency",
+    "poisoning": "utter_emergency_poisoning",
+    "crisis": "utter_emergency_crisis",
+}
+UNSUPPORTED_LANGUAGE_RESPONSE = "utter_language_unsupported"
+GUARD_PRIORITY = 7  # above RulePolicy (6)
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False
+)
+class GuardPolicy(Policy):
+    """Deterministic answers to red flags and unsupported languages."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"priority": GUARD_PRIORITY}
+
+    def train(
+        self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: Any
+    ) -> Resource:
+        """Nothing to learn: the guard is deterministic by design."""
+        return self._resource
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        probabilities = self._default_predictions(domain)
+        plan = guard_responses(tracker)
+        if not plan:
+            return self._prediction(probabilities)
+        done = _actions_since_user(tracker)
+        pending = [name for name in plan if name not in done]
+        events: list[Event] = []
+        if not pending:
+            action = ACTION_LISTEN_NAME
+        else:
+            action = pending[0]
+            if not done:
+                events = self._start_answer(tracker, plan)
+        probabilities[domain.index_for_action(action)] = 1.0
+        return self._prediction(probabilities, events=events)
+
+    @staticmethod
+    def _start_answer(tracker: DialogueStateTracker, plan: list[str]) -> list[Event]:
+        """Log the answer (never the text) and end any form that was running."""
+        parse = tracker.latest_message.parse_data if tracker.latest_message else {}
+        logger.info(
+            "guard answer %s (red flags: %s, language: %s)",
+            ",".join(plan),
+            ",".join((parse.get(RED_FLAG_KEY) or {}).get("categories") or []) or "-",
+            (parse.get(LANGUAGE_KEY) or {}).get("code"),
+        )
+        return [ActiveLoop(None)] if tracker.active_loop_name else []
+
+
+def guard_responses(tracker: DialogueStateTracker) -> list[str]:
+    """The responses the guard owes for the latest user message, in order."""
+    message = tracker.latest_message
+    if message is None:
+        return []
+    parse = message.parse_data or {}
+    if message.intent_name == EMERGENCY_INTENT:
+        kinds = (parse.get(RED_FLAG_KEY) or {}).get("kinds") or ["emergency"]
+        return [RESPONSE_FOR_KIND[kind] for kind in kinds if kind in RESPONSE_FOR_KIND]
+    if (parse.get(LANGUAGE_KEY) or {}).get("supported") is False:
+        return [UNSUPPORTED_LANGUAGE_RESPONSE]
+    return []
+
+
+def _actions_since_user(tracker: DialogueStateTracker) -> list[str]:
+    """Names of the actions run since the latest user message."""
+    names: list[str] = []
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            break
+        if isinstance(event, ActionExecuted) and event.action_name:
+            names.append(event.action_name)
+    return names

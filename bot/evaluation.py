@@ -1,0 +1,131 @@
+"""`make eval`: the figures the foundation is judged by, as one JSON object.
+
+* intent accuracy per native language on held-out examples
+  (`tests/data/nlu_heldout/`, never part of the training data);
+* language ID on short messages (`tests/data/langid_dev.yml`), without and
+  with conversation context, beside plain langdetect on the same messages;
+* red-flag recall per language and false alarms on near misses and ordinary
+  messages (`tests/data/redflags.yml`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.request
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.language.choice import LanguageState, choose, turn_from_parse
+from bot.language.identify import default_identifier
+from bot.settings import NATIVE_LANGUAGES
+from bot.triage.redflags import default_detector
+
+Parser = Callable[[str], dict[str, Any]]
+
+
+def http_parser(base_url: str) -> Parser:
+    """Parse through a running server's `/model/parse`."""
+    endpoint = base_url.rstrip("/") + "/model/parse"
+
+    def parse(text: str) -> dict[str, Any]:
+        request = urllib.request.Request(
+            endpoint,
+            data=json.dumps({"text": text}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)
+
+    return parse
+
+
+def local_parser(model: Path) -> Parser:
+    """Parse with the trained model loaded in this process."""
+    from rasa.core.agent import Agent
+
+    loop = asyncio.new_event_loop()
+    agent = Agent.load(str(model))
+    return lambda text: loop.run_until_complete(agent.parse_message(text))
+
+
+def heldout_examples(home: Path, language: str) -> list[tuple[str, str]]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(home / "tests" / "data" / "nlu_heldout" / f"{language}.yml"))
+    return [(ex.get("text"), ex.get("intent")) for ex in data.intent_examples]
+
+
+def intent_figures(home: Path, parse: Parser) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    for language in NATIVE_LANGUAGES:
+        examples = heldout_examples(home, language)
+        errors: Counter[str] = Counter()
+        correct = 0
+        for text, expected in examples:
+            predicted = parse(text)["intent"]["name"]
+            if predicted == expected:
+                correct += 1
+            else:
+                errors[f"{expected}->{predicted}"] += 1
+        figures[language] = {
+            "accuracy": round(correct / len(examples), 3),
+            "n": len(examples),
+            "top_confusions": dict(errors.most_common(5)),
+        }
+    return figures
+
+
+def langid_figures(home: Path) -> dict[str, Any]:
+    from langdetect import DetectorFactory, detect
+    from langdetect.lang_detect_exception import LangDetectException
+
+    DetectorFactory.seed = 0
+    rows = yaml.safe_load((home / "tests" / "data" / "langid_dev.yml").read_text("utf-8"))
+    identifier = default_identifier()
+    alone = with_context = plain = 0
+    for row in rows:
+        text, truth = row["text"], row["lang"]
+        detection = identifier.identify(text)
+        alone += detection.code == truth
+        turn = turn_from_parse({"text": text, "language": detection.as_dict()})
+        with_context += choose(LanguageState(row["context"]), turn).code == truth
+        try:
+            plain += detect(text).split("-")[0] == truth
+        except LangDetectException:
+            pass
+    n = len(rows)
+    return {
+        "n": n,
+        "accuracy_without_context": round(alone / n, 3),
+        "accuracy_with_context": round(with_context / n, 3),
+        "plain_langdetect_accuracy": round(plain / n, 3),
+    }
+
+
+def redflag_figures(home: Path) -> dict[str, Any]:
+    data = yaml.safe_load((home / "tests" / "data" / "redflags.yml").read_text("utf-8"))
+    detector = default_detector()
+    figures: dict[str, Any] = {}
+    for language, block in data.items():
+        hits = sum(detector.detect(row["text"]) is not None for row in block["red_flags"])
+        near = sum(detector.detect(text) is not None for text in block["near_misses"])
+        ordinary = sum(detector.detect(text) is not None for text in block["ordinary"])
+        figures[language] = {
+            "recall": round(hits / len(block["red_flags"]), 3),
+            "near_miss_alarm_rate": round(near / len(block["near_misses"]), 3),
+            "ordinary_alarm_rate": round(ordinary / len(block["ordinary"]), 3),
+        }
+    return figures
+
+
+def evaluate(home: Path, parse: Parser) -> dict[str, Any]:
+    return {
+        "intent_accuracy": intent_figures(home, parse),
+        "language_id": langid_figures(home),
+        "red_flags": redflag_figures(home),
+    }

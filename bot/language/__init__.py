@@ -1,0 +1,1 @@
+"""Which language a resident writes in, and which one the conversation uses."""

@@ -1,0 +1,48 @@
+"""Rasa NLU graph component that puts the detected language on every message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.language.identify import LanguageIdentifier, default_identifier
+
+LANGUAGE_KEY = "language"
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False
+)
+class LanguageDetector(GraphComponent):
+    """Runs first in the pipeline, so that `/model/parse` and the tracker carry
+    `"language": {"code": ..., "confidence": ...}` for each message."""
+
+    def __init__(self, identifier: LanguageIdentifier) -> None:
+        self._identifier = identifier
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> LanguageDetector:
+        return cls(default_identifier())
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = message.get("text") or ""
+            detection = self._identifier.identify(text)
+            message.set(LANGUAGE_KEY, detection.as_dict(), add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Training examples need no language tag; the classifier learns all languages."""
+        return training_data

@@ -1,0 +1,1 @@
+"""The one database layer: engine, schema and Rasa store configuration."""

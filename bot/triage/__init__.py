@@ -1,0 +1,1 @@
+"""Safety and urgency: the deterministic red-flag layer (symptom triage comes later)."""

@@ -1,0 +1,60 @@
+"""Rasa NLU graph component: the red-flag layer overrides the intent classifier."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.triage.redflags import RedFlagDetector, default_detector
+
+RED_FLAG_KEY = "red_flag"
+EMERGENCY_INTENT = "emergency"
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
+)
+class RedFlagClassifier(GraphComponent, IntentClassifier):
+    """Runs after the ML classifiers: a deterministic hit sets the intent to
+    `emergency` with confidence 1.0 whatever DIET or the fallback said, and
+    records what was found under `red_flag`."""
+
+    def __init__(self, detector: RedFlagDetector) -> None:
+        self._detector = detector
+
+    @classmethod
+    def required_components(cls) -> list[type]:
+        return [IntentClassifier]
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> RedFlagClassifier:
+        return cls(default_detector())
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            hit = self._detector.detect(message.get("text") or "")
+            if hit is None:
+                continue
+            override = {"name": EMERGENCY_INTENT, "confidence": 1.0}
+            ranking = [
+                item
+                for item in message.get(INTENT_RANKING_KEY) or []
+                if item.get("name") != EMERGENCY_INTENT
+            ]
+            message.set(INTENT, override, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [override, *ranking], add_to_output=True)
+            message.set(RED_FLAG_KEY, hit.as_dict(), add_to_output=True)
+        return messages

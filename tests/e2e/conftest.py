@@ -1,0 +1,159 @@
+"""End-to-end fixtures: the trained model (once per session, cached by
+fingerprint) and the real servers started by `healthbot run`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.settings import load_settings
+from bot.training import ensure_model
+from tests.conftest import ROOT
+
+STARTUP_TIMEOUT = 300.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http_json(url: str, payload: Any | None = None, timeout: float = 60.0) -> Any:
+    data = None if payload is None else json.dumps(payload).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.load(response)
+
+
+def is_up(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return False
+
+
+@dataclass
+class Server:
+    """A running `healthbot run` with its two children."""
+
+    process: subprocess.Popen[bytes]
+    rasa_port: int
+    action_port: int
+    log: Path
+    var_dir: Path = field(default_factory=Path)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def wait_ready(self, timeout: float = STARTUP_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"healthbot run exited early:\n{self.log.read_text()[-4000:]}")
+            if is_up(f"{self.url}/status") and is_up(
+                f"http://127.0.0.1:{self.action_port}/health"
+            ):
+                return
+            time.sleep(1)
+        raise RuntimeError(f"servers not ready in {timeout}s:\n{self.log.read_text()[-4000:]}")
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=60)
+
+    def chat(self) -> Chat:
+        return Chat(self, f"test-{uuid.uuid4().hex[:12]}")
+
+
+@dataclass
+class Chat:
+    """One resident's conversation over the Rasa REST channel."""
+
+    server: Server
+    sender: str
+
+    def send(self, text: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        payload: dict[str, Any] = {"sender": self.sender, "message": text}
+        if metadata:
+            payload["metadata"] = metadata
+        return http_json(f"{self.server.url}/webhooks/rest/webhook", payload)
+
+    def texts(self, text: str, metadata: dict[str, Any] | None = None) -> list[str]:
+        return [m.get("text", "") for m in self.send(text, metadata)]
+
+    def slot(self, name: str) -> Any:
+        tracker = http_json(f"{self.server.url}/conversations/{self.sender}/tracker")
+        return tracker["slots"].get(name)
+
+
+def start_server(tmp: Path, model: Path) -> Server:
+    rasa_port, action_port = free_port(), free_port()
+    var_dir = tmp / "var"
+    env = {
+        **os.environ,
+        "RASA_PORT": str(rasa_port),
+        "ACTION_PORT": str(action_port),
+        "HEALTHBOT_VAR_DIR": str(var_dir),
+        "HEALTHBOT_MODEL_DIR": str(model.parent),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }
+    env.pop("DATABASE_URL", None)
+    log = tmp / "healthbot.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "run"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    server = Server(process, rasa_port, action_port, log, var_dir)
+    server.wait_ready()
+    return server
+
+
+@pytest.fixture(scope="session")
+def model() -> Path:
+    """Trained once per session; an unchanged bot reuses the cached model."""
+    return ensure_model(load_settings())
+
+
+@pytest.fixture(scope="session")
+def server(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    running = start_server(tmp_path_factory.mktemp("healthbot"), model)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def responses() -> dict[str, list[dict[str, Any]]]:
+    return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+
+
+def variation(responses: dict[str, list[dict[str, Any]]], name: str, language: str) -> str:
+    """The text a response has for `language` (English default when it has none)."""
+    default = None
+    for item in responses[name]:
+        conditions = item.get("condition") or []
+        if not conditions:
+            default = item["text"]
+        elif any(c.get("value") == language for c in conditions):
+            return item["text"]
+    assert default is not None
+    return default

@@ -1,0 +1,80 @@
+"""The guard policy answers red flags before any rule or form, deterministically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.dialogue.policy import GuardPolicy
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def domain() -> Domain:
+    return Domain.load(str(ROOT / "domain.yml"))
+
+
+@pytest.fixture
+def policy(tmp_path: Path) -> GuardPolicy:
+    return GuardPolicy.create(
+        GuardPolicy.get_default_config(),
+        LocalModelStorage(tmp_path),
+        Resource("guard"),
+        ExecutionContext(GraphSchema({}), "test"),
+    )
+
+
+def message(intent: str, **parse: object) -> UserUttered:
+    data = {"intent": {"name": intent, "confidence": 1.0}, "entities": [], **parse}
+    return UserUttered("text", intent=data["intent"], parse_data=data)
+
+
+def predicted(policy: GuardPolicy, tracker: DialogueStateTracker, domain: Domain) -> tuple:
+    prediction = policy.predict_action_probabilities(tracker, domain)
+    if prediction.max_confidence == 0:
+        return None, prediction.events
+    return domain.action_names_or_texts[prediction.max_confidence_index], prediction.events
+
+
+def test_red_flags_end_an_active_form_and_answer_every_kind(policy, domain) -> None:
+    red_flag = {"kinds": ["poisoning", "crisis"], "categories": ["poisoning", "suicidal"]}
+    tracker = DialogueStateTracker.from_events(
+        "s",
+        [ActionExecuted(ACTION_LISTEN_NAME), ActiveLoop("clinic_form"),
+         ActionExecuted(ACTION_LISTEN_NAME), message("emergency", red_flag=red_flag)],
+    )
+    action, events = predicted(policy, tracker, domain)
+    assert action == "utter_emergency_poisoning"
+    assert ActiveLoop(None) in events
+    tracker.update(ActionExecuted(action))
+    assert predicted(policy, tracker, domain)[0] == "utter_emergency_crisis"
+    tracker.update(ActionExecuted("utter_emergency_crisis"))
+    assert predicted(policy, tracker, domain)[0] == ACTION_LISTEN_NAME
+
+
+def test_classifier_emergency_without_red_flag_gets_112(policy, domain) -> None:
+    tracker = DialogueStateTracker.from_events(
+        "s", [ActionExecuted(ACTION_LISTEN_NAME), message("emergency")]
+    )
+    assert predicted(policy, tracker, domain)[0] == "utter_emergency"
+
+
+def test_unsupported_language_and_ordinary_messages(policy, domain) -> None:
+    unsupported = DialogueStateTracker.from_events(
+        "s", [ActionExecuted(ACTION_LISTEN_NAME),
+              message("greet", language={"code": "de", "confidence": 0.99, "supported": False})]
+    )
+    assert predicted(policy, unsupported, domain)[0] == "utter_language_unsupported"
+    ordinary = DialogueStateTracker.from_events(
+        "s", [ActionExecuted(ACTION_LISTEN_NAME),
+              message("greet", language={"code": "fi", "confidence": 0.9, "supported": True})]
+    )
+    assert predicted(policy, ordinary, domain) == (None, [])

@@ -1,0 +1,68 @@
+"""The red-flag layer on messages written independently of its patterns."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from bot.triage.redflags import RedFlagDataError, RedFlagDetector, default_detector
+from tests.conftest import DATA
+
+CASES = yaml.safe_load((DATA / "redflags.yml").read_text(encoding="utf-8"))
+RED_FLAGS = [
+    pytest.param(row["text"], row["category"], id=f"{lang}-{i}")
+    for lang, block in CASES.items()
+    for i, row in enumerate(block["red_flags"])
+]
+HARMLESS = [
+    pytest.param(text, id=f"{lang}-{kind}-{i}")
+    for lang, block in CASES.items()
+    for kind in ("near_misses", "ordinary")
+    for i, text in enumerate(block[kind])
+]
+
+
+def test_every_language_has_enough_cases() -> None:
+    assert set(CASES) == {"fi", "sv", "en", "ru", "et", "so", "ar", "uk"}
+    for block in CASES.values():
+        assert len(block["red_flags"]) >= 10
+        assert len(block["near_misses"]) >= 5
+
+
+@pytest.mark.parametrize(("text", "kind"), RED_FLAGS)
+def test_red_flag_gets_the_right_kind_of_answer(text: str, kind: str) -> None:
+    hit = default_detector().detect(text)
+    assert hit is not None, f"missed red flag: {text!r}"
+    assert kind in hit.kinds, f"{text!r} answered as {hit.kinds}, expected {kind}"
+
+
+@pytest.mark.parametrize("text", HARMLESS)
+def test_harmless_message_gets_no_emergency_answer(text: str) -> None:
+    hit = default_detector().detect(text)
+    assert hit is None, f"false alarm {hit} on {text!r}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", "🙂🙂🙂", "\x00\x01\x02", "a" * 100_000, "ok " * 5_000, "{\"json\": true}"],
+)
+def test_odd_input_never_raises(text: str) -> None:
+    assert default_detector().detect(text) is None
+
+
+def test_negation_just_before_a_symptom_is_not_an_alarm_but_a_clause_later_is() -> None:
+    detector = default_detector()
+    assert detector.detect("no chest pain, just a cough") is None
+    assert detector.detect("No, he has chest pain") is not None
+
+
+def test_malformed_pattern_file_names_the_field() -> None:
+    base = {"categories": {"chest_pain": "emergency"}, "languages": {}}
+    with pytest.raises(RedFlagDataError, match="no patterns for fi"):
+        RedFlagDetector.from_dict(base, source="x.yml")
+    languages = {code: {"patterns": {"chest_pain": ["ok"]}} for code in CASES}
+    languages["sv"] = {"patterns": {"chest_pain": ["(unclosed"]}}
+    with pytest.raises(RedFlagDataError, match=r"x\.yml: languages\.sv\.patterns\.chest_pain\[0\]"):
+        RedFlagDetector.from_dict({**base, "languages": languages}, source="x.yml")
+    with pytest.raises(RedFlagDataError, match="kind 'maybe'"):
+        RedFlagDetector.from_dict({"categories": {"x": "maybe"}, "languages": {}}, source="x.yml")

@@ -1,0 +1,61 @@
+"""The database layer on SQLite and on the real PostgreSQL, and rendered endpoints."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import sqlalchemy
+
+from bot.settings import Settings, load_settings
+from bot.storage.db import SCHEMA_VERSION, init_db
+from bot.storage.endpoints import lock_store_config, render_endpoints, tracker_store_config
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def settings_for(tmp_path: Path, database_url: str = "") -> Settings:
+    return replace(load_settings(), var_dir=tmp_path / "var", database_url=database_url)
+
+
+def test_sqlite_default_is_created_under_var_and_init_is_idempotent(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    assert init_db(settings) == SCHEMA_VERSION
+    assert init_db(settings) == SCHEMA_VERSION
+    assert (tmp_path / "var" / "healthbot.db").exists()
+
+
+def test_postgresql(tmp_path: Path) -> None:
+    engine = sqlalchemy.create_engine(POSTGRES_URL)
+    try:
+        with engine.connect():
+            pass
+    except sqlalchemy.exc.OperationalError as exc:  # pragma: no cover - CI starts it
+        pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc}")
+    finally:
+        engine.dispose()
+    settings = settings_for(tmp_path, POSTGRES_URL)
+    assert init_db(settings) == SCHEMA_VERSION
+    assert init_db(settings) == SCHEMA_VERSION
+
+
+def test_endpoints_follow_database_and_redis_urls(tmp_path: Path) -> None:
+    assert tracker_store_config("postgresql://bot:secret@db.internal:6543/health") == {
+        "type": "SQL", "dialect": "postgresql", "db": "health",
+        "host": "db.internal", "port": 6543, "username": "bot", "password": "secret",
+    }
+    assert tracker_store_config("sqlite:////tmp/x.db") == {
+        "type": "SQL", "dialect": "sqlite", "db": "/tmp/x.db",
+    }
+    assert lock_store_config("redis://:pw@127.0.0.1:6380/2") == {
+        "type": "redis", "url": "127.0.0.1", "port": 6380, "db": 2, "password": "pw",
+    }
+    assert lock_store_config("") is None
+    settings = replace(settings_for(tmp_path), action_port=6055, redis_url="redis://127.0.0.1")
+    endpoints = render_endpoints(settings)
+    assert endpoints["action_endpoint"]["url"] == "http://127.0.0.1:6055/webhook"
+    assert endpoints["lock_store"]["type"] == "redis"
+    with pytest.raises(ValueError, match="unsupported database 'mysql'"):
+        tracker_store_config("mysql://root@localhost/test")
