@@ -16,7 +16,9 @@ import sys
 from bot.settings import Settings, load_settings
 
 #: Rasa's command line has flags, not levels, for its verbosity.
-_RASA_VERBOSITY = {"DEBUG": "--debug", "INFO": "--verbose", "WARNING": "--quiet", "ERROR": "--quiet"}
+_RASA_VERBOSITY = {
+    "DEBUG": "--debug", "INFO": "--verbose", "WARNING": "--quiet", "ERROR": "--quiet",
+}
 
 
 def _configure_logging(settings: Settings) -> None:

@@ -46,7 +46,12 @@ def http_parser(base_url: str) -> Parser:
 
 def local_parser(model: Path) -> Parser:
     """Parse with the trained model loaded in this process."""
+    import logging
+
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)  # keep stdout for the JSON result
 
     loop = asyncio.new_event_loop()
     agent = Agent.load(str(model))

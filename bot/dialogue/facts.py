@@ -20,8 +20,6 @@ from bot.language.choice import LanguageState, choose, turn_from_parse
 
 FALLBACK_INTENT = "nlu_fallback"
 OFFER_NURSE_AFTER = 2
-#: Slots recomputed on every turn (as opposed to the sticky language slots).
-PER_TURN_SLOTS = ("language_requested", "language_unsupported", "red_flag_kind", "repeated_fallback")
 
 
 def consecutive_fallbacks(events: list[Mapping[str, Any]]) -> int:

@@ -35,7 +35,7 @@ HINT_WINS_BELOW = 0.6
 _SCRIPTS = {"ru": "cyrillic", "uk": "cyrillic", "ar": "arabic"}
 CHANGE_LANGUAGE_INTENT = "change_language"
 #: A message this short that names a language ("English", "på svenska") is a request.
-NAMED_REQUEST_MAX_WORDS = 3
+NAMED_REQUEST_MAX_WORDS = 2
 #: Message metadata a channel may send: an explicit picker choice, or a soft hint.
 CHOICE_METADATA_KEY = "language_choice"
 HINT_METADATA_KEY = "language_hint"

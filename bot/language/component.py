@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.components import ContentComponent
 from bot.language.identify import LanguageIdentifier, default_identifier
 
 LANGUAGE_KEY = "language"
@@ -19,22 +15,12 @@ LANGUAGE_KEY = "language"
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False
 )
-class LanguageDetector(GraphComponent):
+class LanguageDetector(ContentComponent):
     """Runs first in the pipeline, so that `/model/parse` and the tracker carry
     `"language": {"code": ..., "confidence": ...}` for each message."""
 
-    def __init__(self, identifier: LanguageIdentifier) -> None:
-        self._identifier = identifier
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> LanguageDetector:
-        return cls(default_identifier())
+    def __init__(self, identifier: LanguageIdentifier | None = None) -> None:
+        self._identifier = identifier or default_identifier()
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:

@@ -11,48 +11,48 @@ from __future__ import annotations
 from bot.settings import SUPPORTED_LANGUAGES
 from bot.text import fold, words
 
-#: Folded stems of language names in the eight languages (and English).
-_STEMS: dict[str, tuple[str, ...]] = {
-    "fi": ("suome", "suomi", "suomeksi", "finn", "finsk", "finska", "soome", "финск", "фінськ",
-           "по-фински", "по-фінськ", "finnish", "finlandes", "فنلند", "finishka", "af-finnish"),
-    "sv": ("ruotsi", "ruotsa", "swed", "svensk", "svenska", "rootsi", "шведск", "шведськ",
-           "по-шведски", "سويد", "iswiidhish", "af-iswiidish", "iswiidish"),
-    "en": ("englan", "englann", "englant", "engl", "inglise", "inglis", "английск", "англійськ",
-           "по-английски", "по-англійськ", "انجليز", "انكليز", "ingiriis", "af-ingiriis"),
-    "ru": ("venaj", "venae", "venä", "russ", "rysk", "vene", "русск", "російськ", "по-русски",
-           "روس", "ruush", "af-ruush"),
-    "et": ("viro", "vironk", "eesti", "eston", "estnisk", "эстонск", "естонськ", "استون",
-           "estooni"),
-    "so": ("somali", "somaali", "soomaali", "af-soomaali", "сомали", "сомалій", "صومال"),
-    "ar": ("arabi", "arab", "araab", "арабск", "арабськ", "عربي", "العربيه", "بالعربي", "carabi",
-           "af-carabi"),
-    "uk": ("ukrain", "ukraina", "ukrai", "украин", "украiн", "україн", "украін", "اوكران",
-           "ukreeni", "af-ukreeni"),
+#: Language names in the eight languages (and English), folded. An entry ending in
+#: "*" is a prefix, for inflected forms; the others must match a whole word, so that
+#: "Suomessa" (in Finland) or "finns" (Swedish: there is) request nothing.
+_NAMES: dict[str, tuple[str, ...]] = {
+    "fi": ("suomeksi", "suomea", "suomi", "suomen", "finsk*", "finnish", "soome", "финск*",
+           "фінськ*", "по-фински", "по-фінськ*", "فنلند*", "fiinish*", "af-fiinish*"),
+    "sv": ("ruotsiksi", "ruotsia", "ruotsi", "ruotsin", "swedish", "svensk*", "rootsi",
+           "шведск*", "шведськ*", "по-шведски", "سويد*", "iswiidhish*", "af-iswiidhish*"),
+    "en": ("englanniksi", "englantia", "englanti", "englannin", "english", "engelsk*",
+           "inglise", "английск*", "англійськ*", "по-английски", "по-англійськ*", "انجليز*",
+           "بالانجليز*", "انكليز*", "ingiriis*", "af-ingiriis*"),
+    "ru": ("venajaksi", "venajaa", "venaja", "venajan", "russian", "rysk*", "vene", "русск*",
+           "російськ*", "по-русски", "روسي*", "بالروسي*", "ruush*", "af-ruush*"),
+    "et": ("viroksi", "viroa", "viro", "eesti*", "estonian", "estnisk*", "эстонск*",
+           "естонськ*", "استوني*", "estooni*"),
+    "so": ("somaliaksi", "somalia", "somali", "somaliska", "soomaali*", "af-soomaali*",
+           "сомали*", "сомалій*", "صومالي*", "بالصومالي*"),
+    "ar": ("arabiaksi", "arabiaa", "arabia", "arabic", "arabiska", "araabia*", "арабск*",
+           "арабськ*", "عربي", "العربيه", "بالعربي*", "carabi*", "af-carabi*"),
+    "uk": ("ukrainaksi", "ukrainaa", "ukraina", "ukrainian", "ukrainska", "ukraina*",
+           "украинск*", "по-украински", "українськ*", "украінськ*", "по-украінськ*",
+           "اوكراني*", "ukreeni*", "af-ukreeni*"),
 }
-_FOLDED = {code: tuple(fold(stem) for stem in stems) for code, stems in _STEMS.items()}
-#: Words that would match a stem but are no request ("english" is fine, "arabia" the
-#: country is a fine request too; "suomi" is ambiguous but short messages allow it).
-_MIN_WORD = 3
+_EXACT = {code: {fold(n) for n in names if not n.endswith("*")} for code, names in _NAMES.items()}
+_PREFIX = {
+    code: tuple(fold(n[:-1]) for n in names if n.endswith("*")) for code, names in _NAMES.items()
+}
 
 
 def code_for_name(name: str) -> str | None:
-    """Map one language name ("englantia", "svenska", "en") to its code, or None."""
+    """Map an entity value ("englantia", "svenska", or a code such as "en") to a code."""
     folded = fold(name).strip()
     if folded in SUPPORTED_LANGUAGES:
         return folded
-    for token in words(folded) or [folded]:
-        if len(token) < _MIN_WORD:
-            continue
-        for code, stems in _FOLDED.items():
-            if any(token.startswith(stem) for stem in stems):
-                return code
-    return None
+    return find_language_name(folded)
 
 
 def find_language_name(text: str) -> str | None:
-    """The first language named anywhere in `text`, or None."""
+    """The first language named in free text. Codes do not count here: "en" is
+    Finnish for "I don't" and "är" folds to "ar"."""
     for token in words(fold(text)):
-        code = code_for_name(token)
-        if code:
-            return code
+        for code in SUPPORTED_LANGUAGES:
+            if token in _EXACT[code] or token.startswith(_PREFIX[code]):
+                return code
     return None

@@ -24,7 +24,9 @@ def tracker_store_config(database_url: str) -> dict[str, Any]:
     backend = url.get_backend_name()
     dialect = _DIALECTS.get(backend)
     if dialect is None:
-        raise ValueError(f"DATABASE_URL: unsupported database {backend!r} (use sqlite or postgresql)")
+        raise ValueError(
+            f"DATABASE_URL: unsupported database {backend!r} (use sqlite or postgresql)"
+        )
     config: dict[str, Any] = {"type": "SQL", "dialect": dialect, "db": url.database}
     if dialect != "sqlite":
         config.update(

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.components import ContentComponent
 from bot.triage.redflags import RedFlagDetector, default_detector
 
 RED_FLAG_KEY = "red_flag"
@@ -21,27 +17,17 @@ EMERGENCY_INTENT = "emergency"
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
 )
-class RedFlagClassifier(GraphComponent, IntentClassifier):
+class RedFlagClassifier(ContentComponent, IntentClassifier):
     """Runs after the ML classifiers: a deterministic hit sets the intent to
     `emergency` with confidence 1.0 whatever DIET or the fallback said, and
     records what was found under `red_flag`."""
 
-    def __init__(self, detector: RedFlagDetector) -> None:
-        self._detector = detector
+    def __init__(self, detector: RedFlagDetector | None = None) -> None:
+        self._detector = detector or default_detector()
 
     @classmethod
     def required_components(cls) -> list[type]:
         return [IntentClassifier]
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> RedFlagClassifier:
-        return cls(default_detector())
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
