@@ -58,10 +58,17 @@ class _Rule:
 class RedFlagDetector:
     """Compiled patterns of every language, with each language's negation words."""
 
-    def __init__(self, kinds: dict[str, str], rules: list[_Rule], negations: dict[str, set[str]]):
+    def __init__(
+        self,
+        kinds: dict[str, str],
+        rules: list[_Rule],
+        negations: dict[str, set[str]],
+        negations_after: dict[str, set[str]],
+    ):
         self._kinds = kinds
         self._rules = rules
         self._negations = negations
+        self._negations_after = negations_after
 
     @classmethod
     def from_file(cls, path: Path = DEFAULT_PATH) -> RedFlagDetector:
@@ -91,11 +98,15 @@ class RedFlagDetector:
             raise RedFlagDataError(f"{source}: languages: no patterns for {', '.join(missing)}")
         rules: list[_Rule] = []
         negations: dict[str, set[str]] = {}
+        negations_after: dict[str, set[str]] = {}
         for code, block in languages.items():
             where = f"{source}: languages.{code}"
             if not isinstance(block, dict) or not isinstance(block.get("patterns"), dict):
                 raise RedFlagDataError(f"{where}: needs a 'patterns' mapping")
             negations[code] = {fold(str(word)) for word in block.get("negations") or []}
+            negations_after[code] = {
+                fold(str(word)) for word in block.get("negations_after") or []
+            }
             for category, patterns in block["patterns"].items():
                 if category not in kinds:
                     raise RedFlagDataError(f"{where}.patterns.{category}: unknown category")
@@ -109,7 +120,7 @@ class RedFlagDetector:
                             f"{where}.patterns.{category}[{index}]: bad regex {pattern!r}: {exc}"
                         ) from exc
                     rules.append(_Rule(code, category, compiled))
-        return cls(dict(kinds), rules, negations)
+        return cls(dict(kinds), rules, negations, negations_after)
 
     def detect(self, text: str) -> RedFlag | None:
         """Return the red flags in `text`, or None. Never raises on odd input."""
@@ -122,7 +133,7 @@ class RedFlagDetector:
             if rule.category in categories:
                 continue
             for match in rule.pattern.finditer(folded):
-                if not self._negated(folded, match.start(), rule.language):
+                if not self._negated(folded, match.start(), match.end(), rule.language):
                     categories.append(rule.category)
                     if rule.language not in languages:
                         languages.append(rule.language)
@@ -133,12 +144,16 @@ class RedFlagDetector:
         kinds = tuple(kind for kind in ANSWER_KINDS if kind in found)
         return RedFlag(tuple(categories), kinds, tuple(languages))
 
-    def _negated(self, folded: str, start: int, language: str) -> bool:
-        """True when a negation word stands just before the hit in the same clause
-        ("no chest pain", "ei rintakipua"); negations inside a pattern are part of it."""
-        clause = _CLAUSE_BREAK.split(folded[:start])[-1]
-        before = words(clause)[-NEGATION_WINDOW:]
-        return any(word in self._negations.get(language, ()) for word in before)
+    def _negated(self, folded: str, start: int, end: int, language: str) -> bool:
+        """True when a negation word stands just before the hit ("no chest pain",
+        "ei rintakipua") or, in languages that put it there, just after it ("боли в
+        груди нет", "rinnus valu pole"), in the same clause. Negations inside a
+        pattern are part of it."""
+        before = words(_CLAUSE_BREAK.split(folded[:start])[-1])[-NEGATION_WINDOW:]
+        if any(word in self._negations.get(language, ()) for word in before):
+            return True
+        after = words(_CLAUSE_BREAK.split(folded[end:])[0])[:NEGATION_WINDOW]
+        return any(word in self._negations_after.get(language, ()) for word in after)
 
 
 @lru_cache(maxsize=1)
