@@ -70,16 +70,20 @@ def intent_figures(home: Path, parse: Parser) -> dict[str, Any]:
     for language in NATIVE_LANGUAGES:
         examples = heldout_examples(home, language)
         errors: Counter[str] = Counter()
-        correct = 0
+        correct = alarms = ordinary = 0
         for text, expected in examples:
             predicted = parse(text)["intent"]["name"]
             if predicted == expected:
                 correct += 1
             else:
                 errors[f"{expected}->{predicted}"] += 1
+            if expected != "emergency":
+                ordinary += 1
+                alarms += predicted == "emergency"
         figures[language] = {
             "accuracy": round(correct / len(examples), 3),
             "n": len(examples),
+            "emergency_on_ordinary_messages": round(alarms / ordinary, 3),
             "top_confusions": dict(errors.most_common(5)),
         }
     return figures

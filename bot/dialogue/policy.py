@@ -2,8 +2,9 @@
 
 Rules and forms are learnt from data and can be outvoted or skipped; the
 emergency answer cannot. This policy has the highest priority: after any user
-message whose intent is `emergency` (the red-flag layer forces it) it answers
-with the hand-written response of every kind of red flag the message carries,
+message whose intent is `emergency` it answers with the hand-written response
+of every kind of red flag the message carries (or, when only the classifier
+thinks it is an emergency, with "if a life may be in danger, call 112 now"),
 ends any active form, and then waits for the resident. A message in a language
 we do not serve gets the "languages we serve" answer the same way.
 """
@@ -33,6 +34,9 @@ RESPONSE_FOR_KIND = {
     "poisoning": "utter_emergency_poisoning",
     "crisis": "utter_emergency_crisis",
 }
+#: The classifier alone (no red-flag pattern) is not sure enough for the full
+#: emergency instructions: it gets "if a life may be in danger, call 112 now".
+CLASSIFIER_EMERGENCY_RESPONSE = "utter_emergency_check"
 UNSUPPORTED_LANGUAGE_RESPONSE = "utter_language_unsupported"
 GUARD_PRIORITY = 7  # above RulePolicy (6)
 
@@ -96,7 +100,9 @@ def guard_responses(tracker: DialogueStateTracker) -> list[str]:
         return []
     parse = message.parse_data or {}
     if message.intent_name == EMERGENCY_INTENT:
-        kinds = (parse.get(RED_FLAG_KEY) or {}).get("kinds") or ["emergency"]
+        kinds = (parse.get(RED_FLAG_KEY) or {}).get("kinds") or []
+        if not kinds:
+            return [CLASSIFIER_EMERGENCY_RESPONSE]
         return [RESPONSE_FOR_KIND[kind] for kind in kinds if kind in RESPONSE_FOR_KIND]
     if (parse.get(LANGUAGE_KEY) or {}).get("supported") is False:
         return [UNSUPPORTED_LANGUAGE_RESPONSE]

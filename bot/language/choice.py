@@ -30,6 +30,7 @@ SWITCH_MIN_CONFIDENCE = 0.7
 SCRIPT_SWITCH_MIN_WORDS = 2
 SCRIPT_SWITCH_MIN_CONFIDENCE = 0.6
 RED_FLAG_MIN_CONFIDENCE = 0.6
+RED_FLAG_PATTERN_CONFIDENCE = 0.9
 #: Below this a first message is unsure enough that a channel hint decides.
 HINT_WINS_BELOW = 0.6
 _SCRIPTS = {"ru": "cyrillic", "uk": "cyrillic", "ar": "arabic"}
@@ -112,10 +113,17 @@ def requested_language(parse: dict[str, Any], metadata: dict[str, Any] | None = 
 def turn_from_parse(parse: dict[str, Any], metadata: dict[str, Any] | None = None) -> Turn:
     """Collect the evidence of one Rasa parse result (and the message metadata)."""
     hint = (metadata or {}).get(HINT_METADATA_KEY)
+    detection = Detection.from_dict(parse.get("language"))
+    red_flag = parse.get("red_flag") or {}
+    flagged_in = red_flag.get("languages") or []
+    if len(flagged_in) == 1 and detection.confidence < RED_FLAG_MIN_CONFIDENCE:
+        # The red-flag patterns of one language matched: stronger evidence than
+        # letters and word lists on a short, frightened message.
+        detection = Detection(flagged_in[0], RED_FLAG_PATTERN_CONFIDENCE)
     return Turn(
-        detection=Detection.from_dict(parse.get("language")),
+        detection=detection,
         n_words=len(words(lower(parse.get("text") or ""))),
         requested=requested_language(parse, metadata),
         hint=hint if isinstance(hint, str) else None,
-        red_flag=bool(parse.get("red_flag")),
+        red_flag=bool(red_flag),
     )

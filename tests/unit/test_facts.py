@@ -45,3 +45,13 @@ def test_unsupported_language_fact() -> None:
     facts = turn_facts({}, parse, {}, [user("nlu_fallback")])
     assert facts["language_unsupported"] is True
     assert facts["language"] == "en"
+
+
+def test_a_red_flag_matched_in_one_language_decides_a_weak_detection() -> None:
+    parse = {
+        "text": "isäni ei hengitä",
+        "intent": {"name": "emergency"},
+        "language": {"code": "et", "confidence": 0.45, "supported": True},
+        "red_flag": {"kinds": ["emergency"], "languages": ["fi"]},
+    }
+    assert turn_facts({"language": "en", "language_locked": True}, parse, {}, [])["language"] == "fi"

@@ -60,11 +60,12 @@ def test_red_flags_end_an_active_form_and_answer_every_kind(policy, domain) -> N
     assert predicted(policy, tracker, domain)[0] == ACTION_LISTEN_NAME
 
 
-def test_classifier_emergency_without_red_flag_gets_112(policy, domain) -> None:
+def test_classifier_emergency_without_red_flag_gets_the_112_check(policy, domain) -> None:
     tracker = DialogueStateTracker.from_events(
         "s", [ActionExecuted(ACTION_LISTEN_NAME), message("emergency")]
     )
-    assert predicted(policy, tracker, domain)[0] == "utter_emergency"
+    assert predicted(policy, tracker, domain)[0] == "utter_emergency_check"
+    assert all("112" in item["text"] for item in domain.responses["utter_emergency_check"])
 
 
 def test_unsupported_language_and_ordinary_messages(policy, domain) -> None:
