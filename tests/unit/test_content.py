@@ -1,0 +1,72 @@
+"""Content checks a reviewer relies on: the data validates and every response
+speaks the native languages; safety answers carry the right numbers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+RESPONSES = DOMAIN["responses"]
+ALL_LANGUAGES = ("fi", "sv", "ru", "et", "so", "ar", "uk")  # English is the default variation
+#: Answered in English on purpose: the resident wrote in a language we do not serve.
+ENGLISH_ONLY = {"utter_language_unsupported"}
+
+
+def languages_of(name: str) -> set[str]:
+    found = set()
+    for item in RESPONSES[name]:
+        conditions = item.get("condition") or []
+        found |= {c["value"] for c in conditions if c.get("name") == "language"}
+        if not conditions:
+            found.add("en")
+    return found
+
+
+def test_rasa_data_validate_passes_without_warnings() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "rasa", "data", "validate", "--fail-on-warnings",
+         "--config", "config.yml", "--domain", "domain.yml",
+         "--data", "data/nlu", "data/rules.yml", "data/stories.yml"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+@pytest.mark.parametrize("name", sorted(set(RESPONSES) - ENGLISH_ONLY))
+def test_every_response_has_fi_sv_and_en(name: str) -> None:
+    assert {"fi", "sv", "en"} <= languages_of(name)
+
+
+@pytest.mark.parametrize(
+    ("name", "numbers"),
+    [
+        ("utter_emergency", ["112", "116 117"]),
+        ("utter_emergency_check", ["112", "116 117"]),
+        ("utter_emergency_poisoning", ["112", "0800 147 111"]),
+        ("utter_emergency_crisis", ["112", "09 2525 01"]),
+    ],
+)
+def test_safety_answers_exist_in_all_eight_languages_with_their_numbers(
+    name: str, numbers: list[str]
+) -> None:
+    assert languages_of(name) == {"en", *ALL_LANGUAGES}
+    for item in RESPONSES[name]:
+        for number in numbers:
+            assert number in item["text"], (name, item.get("condition"), number)
+
+
+def test_crisis_line_matches_the_language() -> None:
+    lines = {"fi": "0111", "sv": "0112", "en": "0113", "ar": "0113", "uk": "0114", "ru": "0115"}
+    for item in RESPONSES["utter_emergency_crisis"]:
+        conditions = item.get("condition") or []
+        language = conditions[0]["value"] if conditions else "en"
+        if language in lines:
+            assert f"09 2525 {lines[language]}" in item["text"], language
