@@ -147,13 +147,15 @@ class RedFlagDetector:
     def _negated(self, folded: str, start: int, end: int, language: str) -> bool:
         """True when a negation word stands just before the hit ("no chest pain",
         "ei rintakipua") or, in languages that put it there, just after it ("боли в
-        груди нет", "rinnus valu pole"), in the same clause. Negations inside a
-        pattern are part of it."""
+        груди нет", "laabta xanuun ma hayo"; entries after a hit may be two words),
+        in the same clause. Negations inside a pattern are part of it."""
         before = words(_CLAUSE_BREAK.split(folded[:start])[-1])[-NEGATION_WINDOW:]
         if any(word in self._negations.get(language, ()) for word in before):
             return True
-        after = words(_CLAUSE_BREAK.split(folded[end:])[0])[:NEGATION_WINDOW]
-        return any(word in self._negations_after.get(language, ()) for word in after)
+        after = " ".join(words(_CLAUSE_BREAK.split(folded[end:])[0])[:NEGATION_WINDOW])
+        return any(
+            f" {phrase} " in f" {after} " for phrase in self._negations_after.get(language, ())
+        )
 
 
 @lru_cache(maxsize=1)

@@ -66,3 +66,18 @@ def test_malformed_pattern_file_names_the_field() -> None:
         RedFlagDetector.from_dict({**base, "languages": languages}, source="x.yml")
     with pytest.raises(RedFlagDataError, match="kind 'maybe'"):
         RedFlagDetector.from_dict({"categories": {"x": "maybe"}, "languages": {}}, source="x.yml")
+
+
+def test_negation_after_the_hit_in_languages_that_put_it_there() -> None:
+    languages = {code: {"patterns": {"chest_pain": [r"\bzzz"]}} for code in CASES}
+    languages["so"] = {
+        "patterns": {"chest_pain": [r"\blaabta xanuun"]},
+        "negations_after": ["ma hayo"],
+    }
+    detector = RedFlagDetector.from_dict(
+        {"categories": {"chest_pain": "emergency"}, "languages": languages}
+    )
+    assert detector.detect("laabta xanuun ma hayo") is None
+    assert detector.detect("laabta xanuun ayaan qabaa") is not None
+    # the negation must follow in the same clause
+    assert detector.detect("laabta xanuun. ma hayo wax kale") is not None
