@@ -1,6 +1,6 @@
 """One settings object, read from the environment, for every process of the bot.
 
-Rasa, the action server, the supervisor and the CLI all call `get_settings()`,
+The CLI, the supervisor and the servers it starts all call `load_settings()`,
 so a deployment is configured in one place (environment variables) and no
 module reads `os.environ` on its own.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -69,7 +68,7 @@ class Settings:
 
 
 def load_settings() -> Settings:
-    """Build settings from the environment (no caching: tests change the env)."""
+    """Build settings from the environment."""
     home = Path(os.environ.get("HEALTHBOT_HOME", PROJECT_ROOT)).resolve()
     return Settings(
         home=home,
@@ -83,9 +82,3 @@ def load_settings() -> Settings:
         model_dir=Path(os.environ.get("HEALTHBOT_MODEL_DIR", home / "models")).resolve(),
         var_dir=Path(os.environ.get("HEALTHBOT_VAR_DIR", home / "var")).resolve(),
     )
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """Process-wide settings; read once, since the environment of a server is fixed."""
-    return load_settings()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -67,7 +67,6 @@ class Detection:
     code: str
     confidence: float
     supported: bool = True
-    scores: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """The `language` object of a parse result (SPEC: Language policy)."""
@@ -199,7 +198,7 @@ class LanguageIdentifier:
             other = max(guess, key=guess.__getitem__) if guess else "fa"
             if other != "ar":
                 return Detection(other, guess.get(other, 0.6), supported=False)
-        return Detection("ar", 0.97, scores={"ar": 1.0})
+        return Detection("ar", 0.97)
 
     def _cyrillic_language(self, lowered: str, tokens: list[str]) -> Detection:
         letters = set(lowered)
@@ -209,7 +208,7 @@ class LanguageIdentifier:
         self._add_lexicon(scores, tokens, use_suffixes=False)
         for code, prob in _langdetect(self._cyrillic, lowered).items():
             scores[code] += prob
-        unsupported = self._unsupported(lowered)
+        unsupported = self._unsupported(lowered, len(tokens))
         if unsupported and scores["ru"] < 1.5 and scores["uk"] < 1.5:
             return unsupported
         return self._best(scores)
@@ -276,8 +275,7 @@ class LanguageIdentifier:
         if total <= 0:
             return Detection(UNDETERMINED, 0.0)
         code = max(scores, key=scores.__getitem__)
-        shares = {c: s / total for c, s in scores.items()}
-        return Detection(code, shares[code], scores=shares)
+        return Detection(code, scores[code] / total)
 
 
 @lru_cache(maxsize=1)

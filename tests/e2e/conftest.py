@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,6 @@ class Server:
     rasa_port: int
     action_port: int
     log: Path
-    var_dir: Path = field(default_factory=Path)
 
     @property
     def url(self) -> str:
@@ -123,7 +122,7 @@ def start_server(tmp: Path, model: Path) -> Server:
             [sys.executable, "-m", "bot.cli", "run"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
-    server = Server(process, rasa_port, action_port, log, var_dir)
+    server = Server(process, rasa_port, action_port, log)
     server.wait_ready()
     return server
 

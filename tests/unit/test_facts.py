@@ -54,4 +54,5 @@ def test_a_red_flag_matched_in_one_language_decides_a_weak_detection() -> None:
         "language": {"code": "et", "confidence": 0.45, "supported": True},
         "red_flag": {"kinds": ["emergency"], "languages": ["fi"]},
     }
-    assert turn_facts({"language": "en", "language_locked": True}, parse, {}, [])["language"] == "fi"
+    slots = {"language": "en", "language_locked": True}
+    assert turn_facts(slots, parse, {}, [])["language"] == "fi"
