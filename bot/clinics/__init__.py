@@ -1,0 +1,1 @@
+"""Clinic directory and opening hours."""
