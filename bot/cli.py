@@ -3,6 +3,7 @@
     healthbot run            initialise the database, train if needed, supervise the servers
     healthbot train [--force]
     healthbot db init
+    healthbot clinics import PATH   validate and upsert the clinic directory CSV
     healthbot eval [--url URL]   NLU and language-ID figures as one JSON object
 """
 
@@ -32,8 +33,29 @@ def _configure_logging(settings: Settings) -> None:
 def cmd_db_init(settings: Settings, _args: argparse.Namespace) -> int:
     from bot.storage.db import init_db
 
-    version = init_db(settings)
-    logging.getLogger("healthbot").info("database ready (schema version %d)", version)
+    revision = init_db(settings)
+    logging.getLogger("healthbot").info("database ready (schema revision %s)", revision)
+    return 0
+
+
+def cmd_clinics_import(settings: Settings, args: argparse.Namespace) -> int:
+    """Exit 2 on a bad file; the file is read in full before the database is touched."""
+    from bot.clinics.directory import DirectoryImportError, import_units, read_csv
+    from bot.storage.db import init_db, make_engine
+
+    try:
+        rows = read_csv(args.path)
+    except DirectoryImportError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    init_db(settings)
+    engine = make_engine(settings)
+    try:
+        result = import_units(engine, rows)
+    finally:
+        engine.dispose()
+    print(f"imported {result.total} units (inserted {result.inserted}, "
+          f"updated {result.updated}, unchanged {result.unchanged})")
     return 0
 
 
@@ -101,6 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(func=cmd_train)
     db = sub.add_parser("db", help="database commands").add_subparsers(dest="db", required=True)
     db.add_parser("init", help="create the tables (idempotent)").set_defaults(func=cmd_db_init)
+    clinics = sub.add_parser("clinics", help="clinic directory commands").add_subparsers(
+        dest="clinics", required=True
+    )
+    clinics_import = clinics.add_parser("import", help="validate a directory CSV and upsert it")
+    clinics_import.add_argument("path", help="e.g. data/clinics/helsinki-health-services.csv")
+    clinics_import.set_defaults(func=cmd_clinics_import)
     evaluation = sub.add_parser("eval", help="print NLU and language-ID figures as JSON")
     evaluation.add_argument("--url", help="evaluate a running server instead of loading the model")
     evaluation.set_defaults(func=cmd_eval)

@@ -1,8 +1,10 @@
-"""Shared test helpers: the project root and the test data folder."""
+"""Shared test helpers: the project root, the test data folder and a PostgreSQL schema."""
 
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,3 +18,27 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The real PostgreSQL with a fresh schema first on the search path, dropped afterwards,
+    so every run (and every rerun) starts from an empty database."""
+    import sqlalchemy
+
+    base = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = sqlalchemy.create_engine(base)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
+    except sqlalchemy.exc.OperationalError as exc:  # pragma: no cover - CI starts it
+        engine.dispose()
+        pytest.fail(f"PostgreSQL is not reachable at {base}: {exc}")
+    separator = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()

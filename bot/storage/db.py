@@ -1,30 +1,26 @@
-"""SQLAlchemy engine and schema for the app's own tables.
+"""SQLAlchemy engine, shared metadata and Alembic migrations for the app's own tables.
 
 SQLite under `var/` is the embedded default; `DATABASE_URL` points the whole
 system (the app's tables and Rasa's tracker store) at PostgreSQL instead.
+Alembic's `alembic_version` table records which migrations a database has had.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from pathlib import Path
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, create_engine, select
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import MetaData, create_engine
 from sqlalchemy.engine import Engine
 
 from bot.settings import Settings
 
-SCHEMA_VERSION = 1
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
+#: Every app table is defined on this metadata (see `bot.clinics.directory`).
 metadata = MetaData()
-
-schema_info = Table(
-    "healthbot_schema",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("version", Integer, nullable=False),
-    Column("component", String(64), nullable=False, unique=True),
-    Column("applied_at", DateTime(timezone=True), nullable=False),
-)
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -35,24 +31,21 @@ def make_engine(settings: Settings) -> Engine:
     return create_engine(url, future=True, pool_pre_ping=True)
 
 
-def init_db(settings: Settings) -> int:
-    """Create missing tables and record the schema version; safe to run again."""
+def alembic_config(database_url: str) -> Config:
+    """Built in code, so no alembic.ini has to ship next to the package."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # The value goes through configparser interpolation, where "%" is special.
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def init_db(settings: Settings) -> str:
+    """Apply missing migrations and return the revision the database is at; safe to rerun."""
     engine = make_engine(settings)
     try:
-        metadata.create_all(engine)
-        with engine.begin() as conn:
-            row = conn.execute(
-                select(schema_info.c.version).where(schema_info.c.component == "app")
-            ).first()
-            if row is None:
-                conn.execute(
-                    schema_info.insert().values(
-                        version=SCHEMA_VERSION,
-                        component="app",
-                        applied_at=datetime.now(timezone.utc),
-                    )
-                )
-                return SCHEMA_VERSION
-            return int(row.version)
+        command.upgrade(alembic_config(settings.effective_database_url), "head")
+        with engine.connect() as conn:
+            return str(MigrationContext.configure(conn).get_current_revision())
     finally:
         engine.dispose()

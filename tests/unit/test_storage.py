@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,35 +9,42 @@ import pytest
 import sqlalchemy
 
 from bot.settings import Settings, load_settings
-from bot.storage.db import SCHEMA_VERSION, init_db
+from bot.storage.db import init_db
 from bot.storage.endpoints import lock_store_config, render_endpoints, tracker_store_config
 
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+HEAD = "0001"
+APP_TABLES = {
+    "alembic_version", "care_units", "care_unit_texts", "care_unit_exceptions",
+}
 
 
 def settings_for(tmp_path: Path, database_url: str = "") -> Settings:
     return replace(load_settings(), var_dir=tmp_path / "var", database_url=database_url)
 
 
-def test_sqlite_default_is_created_under_var_and_init_is_idempotent(tmp_path: Path) -> None:
-    settings = settings_for(tmp_path)
-    assert init_db(settings) == SCHEMA_VERSION
-    assert init_db(settings) == SCHEMA_VERSION
-    assert (tmp_path / "var" / "healthbot.db").exists()
-
-
-def test_postgresql(tmp_path: Path) -> None:
-    engine = sqlalchemy.create_engine(POSTGRES_URL)
+def table_names(database_url: str) -> set[str]:
+    engine = sqlalchemy.create_engine(database_url)
     try:
-        with engine.connect():
-            pass
-    except sqlalchemy.exc.OperationalError as exc:  # pragma: no cover - CI starts it
-        pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc}")
+        return set(sqlalchemy.inspect(engine).get_table_names())
     finally:
         engine.dispose()
-    settings = settings_for(tmp_path, POSTGRES_URL)
-    assert init_db(settings) == SCHEMA_VERSION
-    assert init_db(settings) == SCHEMA_VERSION
+
+
+def test_sqlite_default_is_created_under_var_and_migrations_are_idempotent(
+    tmp_path: Path,
+) -> None:
+    settings = settings_for(tmp_path)
+    assert init_db(settings) == HEAD
+    assert init_db(settings) == HEAD
+    assert (tmp_path / "var" / "healthbot.db").exists()
+    assert table_names(settings.effective_database_url) == APP_TABLES
+
+
+def test_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    settings = settings_for(tmp_path, postgres_url)
+    assert init_db(settings) == HEAD
+    assert init_db(settings) == HEAD
+    assert table_names(postgres_url) == APP_TABLES
 
 
 def test_endpoints_follow_database_and_redis_urls(tmp_path: Path) -> None:

@@ -1,0 +1,368 @@
+"""The clinic directory: tables, CSV import and loading units with their opening calendars.
+
+`data/clinics/helsinki-health-services.csv` is the source; `healthbot clinics import`
+validates the whole file before touching the database, so a bad file changes nothing,
+and then upserts every unit in one transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    String,
+    Table,
+    Text,
+    select,
+)
+from sqlalchemy.engine import Connection, Engine
+
+from bot.clinics.hours import (
+    DatedException,
+    HoursSyntaxError,
+    Interval,
+    OpeningCalendar,
+    WeeklyHours,
+)
+from bot.storage.db import metadata
+
+LANGUAGES: tuple[str, ...] = ("fi", "sv", "en")
+KINDS: frozenset[str] = frozenset(
+    {"health_station", "emergency_department", "dental", "dental_emergency", "phone_service"}
+)
+#: Kinds that close on Finnish public holidays unless their hours say otherwise or are 24/7.
+_HOLIDAY_CLOSING_KINDS = frozenset({"health_station", "dental", "phone_service"})
+
+COLUMNS: tuple[str, ...] = (
+    "id", "kind", "name_fi", "name_sv", "name_en", "street_fi", "street_sv", "postal_code",
+    "city_fi", "city_sv", "phone", "district_fi", "district_sv", "weekly_hours", "source",
+    "as_of",
+)
+#: Columns that may be empty (phone services have no street address or district).
+_OPTIONAL = frozenset({"street_fi", "street_sv", "postal_code", "district_fi", "district_sv"})
+
+#: The `care_units` columns an import compares to tell updated rows from unchanged ones.
+_COMPARED: tuple[str, ...] = (
+    "kind", "postal_code", "phone", "weekly_hours", "closed_on_holidays", "source", "as_of",
+)
+
+_ID = re.compile(r"^[a-z0-9-]+$")
+#: E.164, or a national short service number such as the medical helpline 116117.
+_PHONE = re.compile(r"^(\+\d{6,15}|\d{6})$")
+_POSTAL_CODE = re.compile(r"^(\d{5})?$")
+
+care_units = Table(
+    "care_units",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("postal_code", String(5), nullable=True),
+    Column("phone", String(16), nullable=False),
+    Column("weekly_hours", Text, nullable=False),
+    Column("closed_on_holidays", Boolean, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("as_of", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+care_unit_texts = Table(
+    "care_unit_texts",
+    metadata,
+    Column(
+        "unit_id", String(64), ForeignKey("care_units.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("language", String(2), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("street", Text, nullable=True),
+    Column("city", Text, nullable=False),
+    Column("district", Text, nullable=True),
+    CheckConstraint("language IN ('fi', 'sv', 'en')", name="ck_care_unit_texts_language"),
+)
+
+care_unit_exceptions = Table(
+    "care_unit_exceptions",
+    metadata,
+    Column(
+        "unit_id", String(64), ForeignKey("care_units.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("day", Date, primary_key=True),
+    Column("opens", String(5), nullable=True),
+    Column("closes", String(5), nullable=True),
+    Column("note", Text, nullable=False, server_default=""),
+    CheckConstraint(
+        "(opens IS NULL) = (closes IS NULL)", name="ck_care_unit_exceptions_both_or_none"
+    ),
+)
+
+
+class DirectoryImportError(ValueError):
+    """A directory file with bad rows; `problems` holds one "PATH:LINE: reason" each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class UnitText:
+    """What a resident reads about a unit in one language."""
+
+    name: str
+    street: str | None
+    city: str
+    district: str | None
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    """One validated directory row, ready to import."""
+
+    id: str
+    kind: str
+    postal_code: str | None
+    phone: str
+    weekly_hours: str
+    source: str
+    as_of: str
+    texts: Mapping[str, UnitText]
+
+    @property
+    def closed_on_holidays(self) -> bool:
+        """Stored, so readers need not know which kinds keep emergency hours on holidays."""
+        return self.kind in _HOLIDAY_CLOSING_KINDS and not WeeklyHours.parse(
+            self.weekly_hours
+        ).always_open
+
+
+@dataclass(frozen=True)
+class CareUnit:
+    """A unit as the assistant answers about it: texts per language and when it is open."""
+
+    id: str
+    kind: str
+    postal_code: str | None
+    phone: str
+    texts: Mapping[str, UnitText]
+    calendar: OpeningCalendar
+    source: str
+    as_of: str
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    inserted: int
+    updated: int
+    unchanged: int
+
+    @property
+    def total(self) -> int:
+        return self.inserted + self.updated + self.unchanged
+
+
+def _optional(value: str) -> str | None:
+    return value or None
+
+
+def _row_problems(values: Mapping[str, str]) -> list[str]:
+    """Every reason one row is unusable, so a single run reports the whole file."""
+    problems = [
+        f"{column} is empty" for column in COLUMNS if column not in _OPTIONAL and not values[column]
+    ]
+    if values["id"] and not _ID.match(values["id"]):
+        problems.append(f"id {values['id']!r} is not a slug of a-z, 0-9 and '-'")
+    if values["kind"] and values["kind"] not in KINDS:
+        problems.append(f"unknown kind {values['kind']!r}; use one of {', '.join(sorted(KINDS))}")
+    if values["phone"] and not _PHONE.match(values["phone"]):
+        problems.append(f"phone {values['phone']!r} is neither E.164 (+358...) nor 6 digits")
+    if not _POSTAL_CODE.match(values["postal_code"]):
+        problems.append(f"postal code {values['postal_code']!r} is not 5 digits")
+    if values["weekly_hours"]:
+        try:
+            WeeklyHours.parse(values["weekly_hours"])
+        except HoursSyntaxError as exc:
+            problems.append(f"weekly_hours: {exc}")
+    return problems
+
+
+def _unit_row(values: Mapping[str, str]) -> UnitRow:
+    """English has no street, city or district columns: residents see the Finnish ones."""
+    texts = {
+        language: UnitText(
+            name=values[f"name_{language}"],
+            street=_optional(values.get(f"street_{language}") or values["street_fi"]),
+            city=values.get(f"city_{language}") or values["city_fi"],
+            district=_optional(values.get(f"district_{language}") or values["district_fi"]),
+        )
+        for language in LANGUAGES
+    }
+    return UnitRow(
+        id=values["id"],
+        kind=values["kind"],
+        postal_code=_optional(values["postal_code"]),
+        phone=values["phone"],
+        weekly_hours=values["weekly_hours"],
+        source=values["source"],
+        as_of=values["as_of"],
+        texts=texts,
+    )
+
+
+def read_csv(path: Path | str) -> list[UnitRow]:
+    """Validate the whole file first; raise with every bad row rather than stop at the first."""
+    try:
+        handle = open(path, encoding="utf-8", newline="")
+    except OSError as exc:
+        raise DirectoryImportError([f"{path}: cannot read: {exc.strerror}"]) from exc
+    with handle:
+        reader = csv.DictReader(handle)
+        missing = [column for column in COLUMNS if column not in (reader.fieldnames or [])]
+        if missing:
+            raise DirectoryImportError([f"{path}:1: missing columns: {', '.join(missing)}"])
+        problems: list[str] = []
+        rows: list[UnitRow] = []
+        first_line: dict[str, int] = {}
+        end_of_previous = reader.line_num
+        for record in reader:
+            line, end_of_previous = end_of_previous + 1, reader.line_num
+            if None in record or None in record.values():
+                values: dict[str, str] = {}
+                reasons = [f"expected {len(COLUMNS)} fields, got a different number"]
+            else:
+                values = {key: value.strip() for key, value in record.items()}
+                reasons = _row_problems(values)
+            unit_id = values.get("id", "")
+            if unit_id in first_line:
+                reasons.append(f"duplicate id {unit_id!r} (first on line {first_line[unit_id]})")
+            elif unit_id:
+                first_line[unit_id] = line
+            problems.extend(f"{path}:{line}: {reason}" for reason in reasons)
+            if not reasons:
+                rows.append(_unit_row(values))
+    if problems:
+        raise DirectoryImportError(problems)
+    return rows
+
+
+def _unit_values(row: UnitRow) -> dict[str, object]:
+    return {column: getattr(row, column) for column in _COMPARED}
+
+
+def _texts_by_unit(conn: Connection, unit_ids: Iterable[str] | None = None) -> dict[
+    str, dict[str, UnitText]
+]:
+    query = select(care_unit_texts)
+    if unit_ids is not None:
+        query = query.where(care_unit_texts.c.unit_id.in_(list(unit_ids)))
+    texts: dict[str, dict[str, UnitText]] = {}
+    for text in conn.execute(query):
+        texts.setdefault(text.unit_id, {})[text.language] = UnitText(
+            name=text.name, street=text.street, city=text.city, district=text.district
+        )
+    return texts
+
+
+def import_units(engine: Engine, rows: list[UnitRow]) -> ImportResult:
+    """Upsert in one transaction with plain selects, inserts and updates, portable to SQLite
+    and PostgreSQL; units missing from `rows` are left alone."""
+    inserted = updated = unchanged = 0
+    now = datetime.now(timezone.utc)
+    with engine.begin() as conn:
+        existing = {
+            unit.id: {column: unit._mapping[column] for column in _COMPARED}
+            for unit in conn.execute(select(care_units))
+        }
+        texts = _texts_by_unit(conn)
+        for row in rows:
+            values = _unit_values(row)
+            if row.id not in existing:
+                conn.execute(care_units.insert().values(id=row.id, updated_at=now, **values))
+                inserted += 1
+            elif existing[row.id] == values and texts.get(row.id) == dict(row.texts):
+                unchanged += 1
+                continue
+            else:
+                conn.execute(
+                    care_units.update()
+                    .where(care_units.c.id == row.id)
+                    .values(updated_at=now, **values)
+                )
+                conn.execute(care_unit_texts.delete().where(care_unit_texts.c.unit_id == row.id))
+                updated += 1
+            conn.execute(
+                care_unit_texts.insert(),
+                [
+                    {"unit_id": row.id, "language": language, **vars(text)}
+                    for language, text in row.texts.items()
+                ],
+            )
+    return ImportResult(inserted=inserted, updated=updated, unchanged=unchanged)
+
+
+def _minute(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _exceptions_by_unit(conn: Connection, unit_ids: Iterable[str] | None = None) -> dict[
+    str, list[DatedException]
+]:
+    query = select(care_unit_exceptions).order_by(care_unit_exceptions.c.day)
+    if unit_ids is not None:
+        query = query.where(care_unit_exceptions.c.unit_id.in_(list(unit_ids)))
+    exceptions: dict[str, list[DatedException]] = {}
+    for row in conn.execute(query):
+        intervals = (
+            (Interval(_minute(row.opens), _minute(row.closes)),) if row.opens is not None else ()
+        )
+        exceptions.setdefault(row.unit_id, []).append(DatedException(row.day, intervals, row.note))
+    return exceptions
+
+
+def _load(conn: Connection, unit_id: str | None) -> list[CareUnit]:
+    ids = None if unit_id is None else [unit_id]
+    query = select(care_units).order_by(care_units.c.id)
+    if unit_id is not None:
+        query = query.where(care_units.c.id == unit_id)
+    texts = _texts_by_unit(conn, ids)
+    exceptions = _exceptions_by_unit(conn, ids)
+    return [
+        CareUnit(
+            id=unit.id,
+            kind=unit.kind,
+            postal_code=unit.postal_code,
+            phone=unit.phone,
+            texts=texts.get(unit.id, {}),
+            calendar=OpeningCalendar(
+                weekly=WeeklyHours.parse(unit.weekly_hours),
+                closed_on_holidays=unit.closed_on_holidays,
+                exceptions=tuple(exceptions.get(unit.id, ())),
+            ),
+            source=unit.source,
+            as_of=unit.as_of,
+        )
+        for unit in conn.execute(query)
+    ]
+
+
+def load_unit(engine: Engine, unit_id: str) -> CareUnit | None:
+    """One unit by id, or None when the directory has no such unit."""
+    with engine.connect() as conn:
+        units = _load(conn, unit_id)
+    return units[0] if units else None
+
+
+def all_units(engine: Engine) -> list[CareUnit]:
+    """Every unit, ordered by id."""
+    with engine.connect() as conn:
+        return _load(conn, None)
