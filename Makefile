@@ -31,7 +31,7 @@ validate: install
 	$(BIN)/rasa data validate --fail-on-warnings --config config.yml --domain domain.yml --data $(TRAINING_DATA)
 
 lint: install
-	$(BIN)/ruff check bot actions channels tests
+	$(BIN)/ruff check bot actions tests
 
 test: install
 	$(BIN)/python -m pytest
