@@ -15,11 +15,6 @@ DATA = ROOT / "tests" / "data"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-@pytest.fixture(scope="session")
-def root() -> Path:
-    return ROOT
-
-
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """The real PostgreSQL with a fresh schema first on the search path, dropped afterwards,
