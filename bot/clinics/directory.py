@@ -31,9 +31,9 @@ from sqlalchemy.engine import Connection, Engine
 from bot.clinics.hours import (
     DatedException,
     HoursSyntaxError,
-    Interval,
     OpeningCalendar,
     WeeklyHours,
+    parse_times,
 )
 from bot.storage.db import metadata
 
@@ -309,11 +309,6 @@ def import_units(engine: Engine, rows: list[UnitRow]) -> ImportResult:
     return ImportResult(inserted=inserted, updated=updated, unchanged=unchanged)
 
 
-def _minute(clock: str) -> int:
-    hours, minutes = clock.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
 def _exceptions_by_unit(conn: Connection, unit_ids: Iterable[str] | None = None) -> dict[
     str, list[DatedException]
 ]:
@@ -323,7 +318,7 @@ def _exceptions_by_unit(conn: Connection, unit_ids: Iterable[str] | None = None)
     exceptions: dict[str, list[DatedException]] = {}
     for row in conn.execute(query):
         intervals = (
-            (Interval(_minute(row.opens), _minute(row.closes)),) if row.opens is not None else ()
+            parse_times(f"{row.opens}-{row.closes}") if row.opens is not None else ()
         )
         exceptions.setdefault(row.unit_id, []).append(DatedException(row.day, intervals, row.note))
     return exceptions

@@ -100,7 +100,7 @@ class WeeklyHours:
                 raise HoursSyntaxError("expected days followed by times like "
                                        f"'Mon-Fri 08:00-16:00', got {segment!r}")
             days, on_holidays = _parse_days(match["days"])
-            intervals = _parse_times(match["times"])
+            intervals = parse_times(match["times"])
             for day in days:
                 if week[day] is not None:
                     raise HoursSyntaxError(f"{DAY_NAMES[day]} is given twice in {text!r}")
@@ -152,7 +152,7 @@ def _day_index(name: str) -> int:
     raise HoursSyntaxError(f"unknown day {name!r}; use {', '.join(DAY_NAMES)}")
 
 
-def _parse_times(text: str) -> tuple[Interval, ...]:
+def parse_times(text: str) -> tuple[Interval, ...]:
     """"08:00-12:00, 13:00-16:00"; overnight intervals are not part of the notation."""
     intervals: list[Interval] = []
     for item in (part.strip() for part in text.split(",")):
