@@ -5,7 +5,9 @@
 * language ID on short messages (`tests/data/langid_dev.yml`), without and
   with conversation context, beside plain langdetect on the same messages;
 * red-flag recall per language and false alarms on near misses and ordinary
-  messages (`tests/data/redflags.yml`).
+  messages (`tests/data/redflags.yml`);
+* clinic reference resolution on the project's list of inflected and misspelt
+  references (`tests/data/clinic_references.yml`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from typing import Any
 
 import yaml
 
+from bot.clinics.directory import DIRECTORY_CSV, preview_units, read_csv
+from bot.clinics.references import REFERENCES_PATH, ReferenceResolver, Resolution
 from bot.language.choice import LanguageState, choose, turn_from_parse
 from bot.language.identify import default_identifier
 from bot.settings import NATIVE_LANGUAGES
@@ -132,9 +136,34 @@ def redflag_figures(home: Path) -> dict[str, Any]:
     return figures
 
 
+Resolve = Callable[[str, str], Resolution]
+
+
+def csv_resolver(home: Path) -> Resolve:
+    """The resolver over the project's CSV, as `healthbot run` would load it."""
+    units = preview_units(read_csv(home / DIRECTORY_CSV))
+    return ReferenceResolver.from_directory(units, home / REFERENCES_PATH).resolve
+
+
+def reference_figures(home: Path, resolve: Resolve) -> dict[str, Any]:
+    """A reference counts when the expected unit comes first with the expected certainty
+    (`named`, or `choices` for a typo, which is offered rather than answered)."""
+    data = yaml.safe_load((home / "tests" / "data" / "clinic_references.yml").read_text("utf-8"))
+    misses = []
+    for item in data["references"]:
+        resolution = resolve(item["text"], item["lang"])
+        expected = item.get("certainty", "named")
+        if resolution.units[:1] != (item["unit"],) or resolution.certainty.value != expected:
+            misses.append({"text": item["text"], "expected": item["unit"],
+                           "got": list(resolution.units), "certainty": resolution.certainty.value})
+    n = len(data["references"])
+    return {"n": n, "accuracy": round(1 - len(misses) / n, 3), "misses": misses}
+
+
 def evaluate(home: Path, parse: Parser) -> dict[str, Any]:
     return {
         "intent_accuracy": intent_figures(home, parse),
         "language_id": langid_figures(home),
         "red_flags": redflag_figures(home),
+        "clinic_references": reference_figures(home, csv_resolver(home)),
     }

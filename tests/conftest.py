@@ -6,13 +6,35 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+Responses = dict[str, list[dict[str, Any]]]
+
+
+@pytest.fixture(scope="session")
+def responses() -> Responses:
+    return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+
+
+def variation(responses: Responses, name: str, language: str) -> str:
+    """The text a response has for `language` (English default when it has none)."""
+    default = None
+    for item in responses[name]:
+        conditions = item.get("condition") or []
+        if not conditions:
+            default = item["text"]
+        elif any(c.get("value") == language for c in conditions):
+            return item["text"]
+    assert default is not None
+    return default
 
 
 @pytest.fixture

@@ -37,6 +37,8 @@ from bot.clinics.hours import (
 )
 from bot.storage.db import metadata
 
+#: The project's copy of the directory, relative to the project home.
+DIRECTORY_CSV = Path("data/clinics/helsinki-health-services.csv")
 LANGUAGES: tuple[str, ...] = ("fi", "sv", "en")
 KINDS: frozenset[str] = frozenset(
     {"health_station", "emergency_department", "dental", "dental_emergency", "phone_service"}
@@ -216,6 +218,21 @@ def _unit_row(values: Mapping[str, str]) -> UnitRow:
         as_of=values["as_of"],
         texts=texts,
     )
+
+
+def preview_units(rows: Iterable[UnitRow]) -> list[CareUnit]:
+    """Units as they will read once imported (without dated exceptions, which live only
+    in the database), for checks that need no database."""
+    return [
+        CareUnit(
+            id=row.id, kind=row.kind, postal_code=row.postal_code, phone=row.phone,
+            texts=row.texts,
+            calendar=OpeningCalendar(WeeklyHours.parse(row.weekly_hours),
+                                     row.closed_on_holidays),
+            source=row.source, as_of=row.as_of,
+        )
+        for row in rows
+    ]
 
 
 def read_csv(path: Path | str) -> list[UnitRow]:

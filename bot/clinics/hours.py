@@ -195,15 +195,19 @@ class DatedException:
         _check_day(self.intervals)
 
 
+#: `holidays` locale per resident language; the package otherwise follows the server's LANG.
+_HOLIDAY_LOCALES = {"fi": "fi", "sv": "sv_FI", "en": "en_US", "uk": "uk"}
+
+
 @cache
-def _finnish_holidays(year: int) -> holidays.HolidayBase:
-    """English names whatever the server locale (the package otherwise follows LANG)."""
-    return holidays.Finland(years=year, language="en_US")
+def _finnish_holidays(year: int, locale: str = "en_US") -> holidays.HolidayBase:
+    return holidays.Finland(years=year, language=locale)
 
 
-def _holiday_name(day: date) -> str | None:
-    """Every day holidays.Finland lists, Christmas Eve and Midsummer Eve included."""
-    return _finnish_holidays(day.year).get(day)
+def holiday_name(day: date, language: str = "en") -> str | None:
+    """Every day holidays.Finland lists, Christmas Eve and Midsummer Eve included, named
+    in `language` where the package has it and in English otherwise."""
+    return _finnish_holidays(day.year, _HOLIDAY_LOCALES.get(language, "en_US")).get(day)
 
 
 def _local(day: date, minute: int) -> datetime:
@@ -244,14 +248,14 @@ class OpeningCalendar:
         weekly = self.weekly
         if not self.closed_on_holidays or weekly.always_open or weekly.holiday_hours is not None:
             return None
-        return _holiday_name(day)
+        return holiday_name(day)
 
     def hours_on(self, day: date) -> tuple[Interval, ...]:
         """Exceptions win, then holidays (own holiday hours, or closed), then the week."""
         exception = self._exception(day)
         if exception is not None:
             return exception.intervals
-        if self.weekly.holiday_hours is not None and _holiday_name(day) is not None:
+        if self.weekly.holiday_hours is not None and holiday_name(day) is not None:
             return self.weekly.holiday_hours
         if self._closed_by_holiday(day) is not None:
             return ()

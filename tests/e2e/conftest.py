@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from bot.settings import load_settings
 from bot.training import ensure_model
@@ -104,7 +103,12 @@ class Chat:
         return tracker["slots"].get(name)
 
 
-def start_server(tmp: Path, model: Path) -> Server:
+#: The clock of the shared server: a Monday morning, when health stations are open.
+MONDAY_MORNING = "2026-12-14T10:00+02:00"
+
+
+def start_server(tmp: Path, model: Path, now: str = MONDAY_MORNING) -> Server:
+    """`now` fixes the clock (HEALTHBOT_NOW), so answers about opening hours are exact."""
     rasa_port, action_port = free_port(), free_port()
     var_dir = tmp / "var"
     env = {
@@ -114,6 +118,7 @@ def start_server(tmp: Path, model: Path) -> Server:
         "HEALTHBOT_VAR_DIR": str(var_dir),
         "HEALTHBOT_MODEL_DIR": str(model.parent),
         "TF_CPP_MIN_LOG_LEVEL": "3",
+        "HEALTHBOT_NOW": now,
     }
     env.pop("DATABASE_URL", None)
     log = tmp / "healthbot.log"
@@ -138,21 +143,3 @@ def server(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Se
     running = start_server(tmp_path_factory.mktemp("healthbot"), model)
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="session")
-def responses() -> dict[str, list[dict[str, Any]]]:
-    return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
-
-
-def variation(responses: dict[str, list[dict[str, Any]]], name: str, language: str) -> str:
-    """The text a response has for `language` (English default when it has none)."""
-    default = None
-    for item in responses[name]:
-        conditions = item.get("condition") or []
-        if not conditions:
-            default = item["text"]
-        elif any(c.get("value") == language for c in conditions):
-            return item["text"]
-    assert default is not None
-    return default

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Server, http_json, variation
+from tests.conftest import variation
+from tests.e2e.conftest import Server, http_json
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +34,8 @@ def test_residents_get_answers_in_their_own_language(
     chat = server.chat()
     greeting, hours, thanks = (chat.texts(text) for text in messages)
     assert greeting == [variation(responses, "utter_greet", language)]
-    assert hours == [variation(responses, "utter_clinic_hours_general", language)]
+    assert hours == [variation(responses, "utter_clinic_hours_general", language),
+                     variation(responses, "utter_ask_clinic_unit", language)]
     assert thanks == [variation(responses, "utter_you_are_welcome", language)]
     assert chat.slot("language") == language
 
@@ -50,9 +52,9 @@ def test_short_messages_keep_the_language(server: Server, responses: dict) -> No
 def test_a_clear_message_in_another_language_switches(server: Server, responses: dict) -> None:
     chat = server.chat()
     chat.send("hello, I have a fever")
-    assert chat.texts("milloin Malmin terveysasema on auki huomenna") == [
-        variation(responses, "utter_clinic_hours_general", "fi")
-    ]
+    assert chat.texts("milloin Malmin terveysasema on auki huomenna")[0].startswith(
+        "Malmin terveysasema, Talvelantie 4"
+    )
 
 
 def test_switch_request_wins_and_sticks(server: Server, responses: dict) -> None:
@@ -61,9 +63,14 @@ def test_switch_request_wins_and_sticks(server: Server, responses: dict) -> None
     assert chat.texts("puhu englantia") == [variation(responses, "utter_language_changed", "en")]
     # a long Finnish message does not undo an explicit choice
     assert chat.texts("milloin terveysasema on auki lauantaina") == [
-        variation(responses, "utter_clinic_hours_general", "en")
+        variation(responses, "utter_clinic_hours_general", "en"),
+        variation(responses, "utter_ask_clinic_unit", "en"),
     ]
-    assert chat.texts("byt till svenska") == [variation(responses, "utter_language_changed", "sv")]
+    # switching language inside the clinic form asks the question again in it
+    assert chat.texts("byt till svenska") == [
+        variation(responses, "utter_language_changed", "sv"),
+        variation(responses, "utter_ask_clinic_unit", "sv"),
+    ]
     assert chat.slot("language") == "sv"
 
 

@@ -40,3 +40,9 @@ def test_red_flag_recall_and_false_alarms(figures: dict) -> None:
     for language, row in figures["red_flags"].items():
         assert row["recall"] == 1.0, (language, row)
         assert row["ordinary_alarm_rate"] < 0.1, (language, row)
+
+
+def test_clinic_reference_resolution(figures: dict) -> None:
+    references = figures["clinic_references"]
+    assert references["n"] >= 40
+    assert references["accuracy"] >= 0.95, references["misses"]

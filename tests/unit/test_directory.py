@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -12,7 +9,7 @@ import pytest
 import sqlalchemy
 from sqlalchemy.engine import Engine
 
-from bot.cli import main
+from bot.cli import _import_directory, main
 from bot.clinics.directory import (
     COLUMNS,
     DirectoryImportError,
@@ -24,31 +21,10 @@ from bot.clinics.directory import (
     load_unit,
     read_csv,
 )
-from bot.settings import TIMEZONE, Settings, load_settings
-from bot.storage.db import init_db, make_engine
+from bot.settings import TIMEZONE
+from tests.unit.conftest import CSV, migrated_engine, settings_for
 
-CSV = Path(__file__).resolve().parents[2] / "data" / "clinics" / "helsinki-health-services.csv"
 UNITS = 31
-
-
-def settings_for(tmp_path: Path, database_url: str = "") -> Settings:
-    return replace(load_settings(), var_dir=tmp_path / "var", database_url=database_url)
-
-
-@contextmanager
-def migrated_engine(settings: Settings) -> Iterator[Engine]:
-    init_db(settings)
-    engine = make_engine(settings)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    with migrated_engine(settings_for(tmp_path)) as migrated:
-        yield migrated
 
 
 def write_csv(path: Path, lines: list[str]) -> Path:
@@ -151,7 +127,7 @@ def test_cli_import_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.delenv("DATABASE_URL", raising=False)
     assert main(["clinics", "import", str(CSV)]) == 0
     assert capsys.readouterr().out.strip() == (
-        f"imported {UNITS} units (inserted {UNITS}, updated 0, unchanged 0)"
+        f"imported {UNITS} units from {CSV} (inserted {UNITS}, updated 0, unchanged 0)"
     )
     bad = write_csv(tmp_path / "bad.csv", [data_lines()[0].replace("+358931049270", "12")])
     assert main(["clinics", "import", str(bad)]) == 2
@@ -165,3 +141,20 @@ def test_import_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
         assert import_units(engine, read_csv(CSV)) == ImportResult(0, 0, UNITS)
         unit = load_unit(engine, "kalasatama")
         assert unit is not None and unit.texts["en"].city == "Helsinki"
+
+
+def test_run_seeds_an_empty_directory_but_never_reverts_an_import(tmp_path: Path) -> None:
+    """`healthbot run` loads the project's CSV into an empty database only: a newer file
+    an operator imported must survive the next restart."""
+    settings = settings_for(tmp_path)
+    with migrated_engine(settings) as engine:
+        assert _import_directory(settings, CSV, only_if_empty=True).startswith(
+            f"imported {UNITS} units"
+        )
+        newer = write_csv(tmp_path / "newer.csv", [
+            line.replace("+358931049270", "+358931000000") for line in data_lines()
+        ])
+        _import_directory(settings, newer)
+        assert "already loaded" in _import_directory(settings, CSV, only_if_empty=True)
+        haaga = load_unit(engine, "haaga")
+        assert haaga is not None and haaga.phone == "+358931000000"
