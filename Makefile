@@ -4,7 +4,6 @@ PYTHON310 ?= $(shell command -v python3.10 2>/dev/null || echo "$$(pyenv root 2>
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-TRAINING_DATA := data/nlu data/rules.yml data/stories.yml
 export TF_CPP_MIN_LOG_LEVEL := 3
 
 .PHONY: install run test train eval lint validate
@@ -28,7 +27,7 @@ eval: install
 	@$(BIN)/healthbot eval
 
 validate: install
-	$(BIN)/rasa data validate --fail-on-warnings --config config.yml --domain domain.yml --data $(TRAINING_DATA)
+	$(BIN)/healthbot validate
 
 lint: install
 	$(BIN)/ruff check bot actions tests

@@ -1,9 +1,11 @@
 """`healthbot`: the operators' command line.
 
-    healthbot run            initialise the database, train if needed, supervise the servers
+    healthbot run            initialise the database (and the clinic directory when empty),
+                             train if needed, supervise the servers
     healthbot train [--force]
     healthbot db init
     healthbot clinics import PATH   validate and upsert the clinic directory CSV
+    healthbot validate       Rasa's data validation, strict
     healthbot eval [--url URL]   NLU and language-ID figures as one JSON object
 """
 
@@ -13,6 +15,7 @@ import argparse
 import json
 import logging
 import sys
+from pathlib import Path
 
 from bot.settings import Settings, load_settings
 
@@ -38,25 +41,45 @@ def cmd_db_init(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_clinics_import(settings: Settings, args: argparse.Namespace) -> int:
-    """Exit 2 on a bad file; the file is read in full before the database is touched."""
-    from bot.clinics.directory import DirectoryImportError, import_units, read_csv
-    from bot.storage.db import init_db, make_engine
+def _import_directory(settings: Settings, path: Path, only_if_empty: bool = False) -> str:
+    """Read the whole CSV before touching the database; returns what happened."""
+    from bot.clinics.directory import all_units, import_units, read_csv
+    from bot.storage.db import make_engine
 
-    try:
-        rows = read_csv(args.path)
-    except DirectoryImportError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    init_db(settings)
+    rows = read_csv(path)
     engine = make_engine(settings)
     try:
+        if only_if_empty and all_units(engine):
+            return "directory already loaded; `healthbot clinics import` updates it"
         result = import_units(engine, rows)
     finally:
         engine.dispose()
-    print(f"imported {result.total} units (inserted {result.inserted}, "
-          f"updated {result.updated}, unchanged {result.unchanged})")
+    return (f"imported {result.total} units from {path} (inserted {result.inserted}, "
+            f"updated {result.updated}, unchanged {result.unchanged})")
+
+
+def cmd_clinics_import(settings: Settings, args: argparse.Namespace) -> int:
+    """Exit 2 on a bad file, which changes nothing."""
+    from bot.clinics.directory import DirectoryImportError
+    from bot.storage.db import init_db
+
+    init_db(settings)
+    try:
+        print(_import_directory(settings, Path(args.path)))
+    except DirectoryImportError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     return 0
+
+
+def cmd_validate(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.dialogue.validation import validate_project
+
+    problems = validate_project(settings.home)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print("content valid" if not problems else f"{len(problems)} problem(s)")
+    return 1 if problems else 0
 
 
 def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
@@ -67,6 +90,7 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.clinics.directory import DIRECTORY_CSV
     from bot.storage.db import init_db
     from bot.storage.endpoints import write_endpoints
     from bot.supervisor import ProcessSpec, Supervisor
@@ -74,6 +98,7 @@ def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
 
     log = logging.getLogger("healthbot")
     init_db(settings)
+    log.info(_import_directory(settings, settings.home / DIRECTORY_CSV, only_if_empty=True))
     model = ensure_model(settings)
     endpoints = write_endpoints(settings)
     python = sys.executable
@@ -129,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     clinics_import = clinics.add_parser("import", help="validate a directory CSV and upsert it")
     clinics_import.add_argument("path", help="e.g. data/clinics/helsinki-health-services.csv")
     clinics_import.set_defaults(func=cmd_clinics_import)
+    sub.add_parser("validate", help="check domain, NLU, rules and stories").set_defaults(
+        func=cmd_validate
+    )
     evaluation = sub.add_parser("eval", help="print NLU and language-ID figures as JSON")
     evaluation.add_argument("--url", help="evaluate a running server instead of loading the model")
     evaluation.set_defaults(func=cmd_eval)

@@ -4,12 +4,15 @@ speaks the native languages; safety answers carry the right numbers."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
 
+from bot.dialogue.validation import validate_project
 from tests.conftest import ROOT
 
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
@@ -29,15 +32,28 @@ def languages_of(name: str) -> set[str]:
     return found
 
 
-def test_rasa_data_validate_passes_without_warnings() -> None:
+def test_healthbot_validate_passes_without_warnings() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "rasa", "data", "validate", "--fail-on-warnings",
-         "--config", "config.yml", "--domain", "domain.yml",
-         "--data", "data/nlu", "data/rules.yml", "data/stories.yml"],
+        [sys.executable, "-m", "bot.cli", "validate"],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_validation_still_fails_on_a_response_nothing_uses(tmp_path: Path) -> None:
+    """The exception for responses sent by actions must not hide real leftovers."""
+    for name in ("config.yml", "data", "actions", "bot"):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / name)
+        else:
+            shutil.copy(source, tmp_path / name)
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    domain["responses"]["utter_forgotten"] = [{"text": "nobody sends me"}]
+    (tmp_path / "domain.yml").write_text(yaml.safe_dump(domain, allow_unicode=True))
+    problems = validate_project(tmp_path)
+    assert problems == ["The utterance 'utter_forgotten' is not used in any story or rule."]
 
 
 @pytest.mark.parametrize("name", sorted(set(RESPONSES) - ENGLISH_ONLY))

@@ -1,0 +1,138 @@
+"""Clinic questions over the real REST channel, with the clock fixed by HEALTHBOT_NOW.
+
+The shared server lives on Monday 14 December 2026 at 10:00; a second one on
+Christmas Eve at 18:00, when every health station is closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Responses, variation
+from tests.e2e.conftest import Server, start_server
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def christmas_eve(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    running = start_server(tmp_path_factory.mktemp("christmas"), model,
+                           now="2026-12-24T18:00+02:00")
+    yield running
+    running.stop()
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "answer"),
+    [
+        ("fi", "Milloin Malmin terveysasemalla on auki?", [
+            "Malmin terveysasema, Talvelantie 4, 00700 Helsinki. Puhelin 09 3105 7702.",
+            "Auki nyt. Tänään auki 08:00–16:00, suljetaan klo 16.00.",
+        ]),
+        ("sv", "När har hälsostationen i Nordsjö öppet?", [
+            "Nordsjö hälsostation, Kaffegränden 3, 00980 Helsingfors. Telefon 09 3106 0850.",
+            "Öppet nu. I dag öppet 08:00–16:00, stänger kl. 16.00.",
+        ]),
+        ("en", "Where is Myllypuro health station?", [
+            "Myllypuro Health Station, Jauhokuja 4, 00920 Helsinki. Phone 09 3106 0360.",
+            "Open now. Today's hours: 08:00–16:00; closes at 16:00.",
+        ]),
+    ],
+)
+def test_named_station_is_answered_in_the_residents_language(
+    server: Server, language: str, question: str, answer: list[str]
+) -> None:
+    chat = server.chat()
+    assert chat.texts(question) == answer
+    assert chat.slot("language") == language
+    assert chat.slot("active_loop") is None
+
+
+def test_without_a_name_the_assistant_asks_with_buttons(
+    server: Server, responses: Responses
+) -> None:
+    chat = server.chat()
+    general, ask = chat.send("milloin terveysasema on auki lauantaina")
+    assert general["text"] == variation(responses, "utter_clinic_hours_general", "fi")
+    assert ask["text"] == variation(responses, "utter_ask_clinic_unit", "fi")
+    titles = [button["title"] for button in ask["buttons"]]
+    assert "Neuvoloiden keskitetty puhelinpalvelu" in titles
+    # a free-text answer naming a district fills the form
+    assert chat.texts("asun Kontulassa")[0] == (
+        "Kontulan terveysasema, Ostoskuja 3, 00940 Helsinki. Puhelin 09 3106 0410."
+    )
+    # the next question asks again instead of reusing the old answer
+    *_, again = chat.send("entä mikä on osoite?")
+    assert again["text"] == variation(responses, "utter_ask_clinic_unit", "fi")
+    assert [b["title"] for b in again["buttons"]][0] == "Kontulan terveysasema"
+
+
+def test_a_shared_postcode_offers_both_stations(server: Server, responses: Responses) -> None:
+    chat = server.chat()
+    [choose] = chat.send("mikä terveysasema on postinumerossa 00940")
+    assert choose["text"] == variation(responses, "utter_clinic_choose", "fi")
+    buttons = {button["title"]: button["payload"] for button in choose["buttons"]}
+    assert list(buttons) == ["Kivikon terveysasema", "Kontulan terveysasema"]
+    assert chat.texts(buttons["Kivikon terveysasema"])[0].startswith(
+        "Kivikon terveysasema, "
+    )
+
+
+def test_an_unknown_station_gets_nearby_ones_not_a_wrong_answer(
+    server: Server, responses: Responses
+) -> None:
+    chat = server.chat()
+    [unknown] = chat.send("Milloin Kallion terveysasema on auki?")
+    assert unknown["text"] == variation(
+        responses, "utter_clinic_not_in_directory", "fi"
+    ).format(mention="Kallion terveysasema")
+    assert [b["title"] for b in unknown["buttons"]] == ["Kalasataman terveysasema"]
+
+
+def test_a_red_flag_inside_the_clinic_form_gets_112(server: Server, responses: Responses) -> None:
+    chat = server.chat()
+    chat.send("missä on lähin terveysasema")
+    assert chat.slot("active_loop") == "clinic_form"
+    assert chat.texts("rintaan sattuu kovasti enkä saa henkeä") == [
+        variation(responses, "utter_emergency", "fi")
+    ]
+    assert chat.slot("active_loop") is None
+
+
+def test_leaving_the_form_with_a_symptom(server: Server, responses: Responses) -> None:
+    chat = server.chat()
+    chat.send("when is the health station open")
+    assert chat.texts("I have a sore throat") == [
+        variation(responses, "utter_symptom_general", "en")
+    ]
+    assert chat.slot("active_loop") is None
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "closed", "instead"),
+    [
+        ("fi", "onko Vuosaaren terveysasema auki", (
+            "Tänään suljettu (Jouluaatto). Seuraavan kerran auki: maanantaina 28.12. klo 8.00."
+        ), "Jos asia ei voi odottaa, soita Päivystysapuun 116 117"),
+        ("sv", "är Malms hälsostation öppen", (
+            "Stängt i dag (Julafton). Öppnar nästa gång: måndag 28.12 kl. 8.00."
+        ), "Om det inte kan vänta, ring Jourhjälpen 116 117"),
+        ("en", "is Kalasatama health station open now", (
+            "Closed today (Christmas Eve). Next open: Monday 28 December at 08:00."
+        ), "If it cannot wait, call the Medical Helpline 116 117"),
+    ],
+)
+def test_closed_on_christmas_eve_with_where_to_turn(
+    christmas_eve: Server, language: str, question: str, closed: str, instead: str
+) -> None:
+    chat = christmas_eve.chat()
+    who, when, turn_to = chat.texts(question)
+    assert when == closed
+    assert turn_to.startswith(instead)
+    assert "112" in turn_to
+    child_ed = {"fi": "Uusi lastensairaala", "sv": "Nya barnsjukhuset",
+                "en": "New Children's Hospital"}[language]
+    assert child_ed in turn_to
