@@ -5,10 +5,11 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.forms import CompanionSlotsValidation
 from bot.clinics.answers import unit_text
 from bot.clinics.references import Certainty
 from bot.clinics.service import Directory, DirectoryCache
@@ -46,9 +47,11 @@ def _chosen_unit(tracker: Tracker, known: Any) -> str | None:
     return None
 
 
-class ValidateClinicForm(FormValidationAction):
+class ValidateClinicForm(CompanionSlotsValidation):
     """Fills `clinic_unit` only when the message leaves no doubt; otherwise keeps the
     candidates in `clinic_candidates` for the question's buttons."""
+
+    companion_slots = ("clinic_candidates",)
 
     def name(self) -> str:
         return "validate_clinic_form"

@@ -75,10 +75,12 @@ class GuardPolicy(Policy):
             action = ACTION_LISTEN_NAME
         else:
             action = pending[0]
-            if not done:
+            if len(pending) == len(plan):  # the first answer: log it, end any form
                 events = self._start_answer(tracker, plan)
         probabilities[domain.index_for_action(action)] = 1.0
-        return self._prediction(probabilities, events=events)
+        # Rasa lets a running form's "happy path" overrule every prediction based on
+        # the user's message; the guard claims the same standing, and wins on priority.
+        return self._prediction(probabilities, events=events, is_no_user_prediction=True)
 
     @staticmethod
     def _start_answer(tracker: DialogueStateTracker, plan: list[str]) -> list[Event]:

@@ -98,9 +98,15 @@ class Chat:
     def texts(self, text: str, metadata: dict[str, Any] | None = None) -> list[str]:
         return [m.get("text", "") for m in self.send(text, metadata)]
 
+    def tracker(self) -> dict[str, Any]:
+        return http_json(f"{self.server.url}/conversations/{self.sender}/tracker")
+
     def slot(self, name: str) -> Any:
-        tracker = http_json(f"{self.server.url}/conversations/{self.sender}/tracker")
-        return tracker["slots"].get(name)
+        return self.tracker()["slots"][name]
+
+    def active_loop(self) -> str | None:
+        """The running form, if any."""
+        return (self.tracker().get("active_loop") or {}).get("name")
 
 
 #: The clock of the shared server: a Monday morning, when health stations are open.
@@ -128,7 +134,11 @@ def start_server(tmp: Path, model: Path, now: str = MONDAY_MORNING) -> Server:
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
     server = Server(process, rasa_port, action_port, log)
-    server.wait_ready()
+    try:
+        server.wait_ready()
+    except RuntimeError:
+        server.stop()  # leave no supervisor behind when startup fails
+        raise
     return server
 
 

@@ -48,7 +48,7 @@ def test_named_station_is_answered_in_the_residents_language(
     chat = server.chat()
     assert chat.texts(question) == answer
     assert chat.slot("language") == language
-    assert chat.slot("active_loop") is None
+    assert chat.active_loop() is None
 
 
 def test_without_a_name_the_assistant_asks_with_buttons(
@@ -95,11 +95,11 @@ def test_an_unknown_station_gets_nearby_ones_not_a_wrong_answer(
 def test_a_red_flag_inside_the_clinic_form_gets_112(server: Server, responses: Responses) -> None:
     chat = server.chat()
     chat.send("missä on lähin terveysasema")
-    assert chat.slot("active_loop") == "clinic_form"
+    assert chat.active_loop() == "clinic_form"
     assert chat.texts("rintaan sattuu kovasti enkä saa henkeä") == [
         variation(responses, "utter_emergency", "fi")
     ]
-    assert chat.slot("active_loop") is None
+    assert chat.active_loop() is None
 
 
 def test_leaving_the_form_with_a_symptom(server: Server, responses: Responses) -> None:
@@ -108,7 +108,7 @@ def test_leaving_the_form_with_a_symptom(server: Server, responses: Responses) -
     assert chat.texts("I have a sore throat") == [
         variation(responses, "utter_symptom_general", "en")
     ]
-    assert chat.slot("active_loop") is None
+    assert chat.active_loop() is None
 
 
 @pytest.mark.parametrize(

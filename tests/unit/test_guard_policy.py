@@ -8,7 +8,7 @@ import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
-from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.constants import ACTION_EXTRACT_SLOTS, ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -49,8 +49,14 @@ def test_red_flags_end_an_active_form_and_answer_every_kind(policy, domain) -> N
     tracker = DialogueStateTracker.from_events(
         "s",
         [ActionExecuted(ACTION_LISTEN_NAME), ActiveLoop("clinic_form"),
-         ActionExecuted(ACTION_LISTEN_NAME), message("emergency", red_flag=red_flag)],
+         ActionExecuted(ACTION_LISTEN_NAME), message("emergency", red_flag=red_flag),
+         # what Rasa runs after every message, before any policy predicts
+         ActionExecuted(ACTION_EXTRACT_SLOTS)],
     )
+    prediction = policy.predict_action_probabilities(tracker, domain)
+    # a running form's happy path is a "no user" prediction that outranks every other
+    # kind; the guard must be one too, or the form would ask its question instead
+    assert prediction.is_no_user_prediction
     action, events = predicted(policy, tracker, domain)
     assert action == "utter_emergency_poisoning"
     assert ActiveLoop(None) in events
