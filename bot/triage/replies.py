@@ -1,0 +1,125 @@
+"""Reading a resident's answer to a triage question, typed or tapped.
+
+Buttons send the same words a resident would type, so `joo`, `nej`, `not really`,
+`3 päivää`, `kaksi viikkoa` and `vauva` all go one way. The words are content:
+`data/guidance/replies/words.yml`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from bot.settings import PROJECT_ROOT
+from bot.text import fold, words
+from bot.triage.guidance import AGE_GROUPS, DURATIONS, NO, YES
+
+WORDS_FILE = PROJECT_ROOT / "data" / "guidance" / "replies" / "words.yml"
+_NUMBER = re.compile(r"\d+")
+_DAYS_PER_WEEK = 7
+
+
+@dataclass(frozen=True)
+class ReplyReader:
+    yes: frozenset[str]
+    no: frozenset[str]
+    unknown: frozenset[str]
+    age_words: Mapping[str, frozenset[str]]
+    duration_words: Mapping[str, frozenset[str]]
+    day_words: frozenset[str]
+    week_words: frozenset[str]
+    more_words: frozenset[str]
+    numbers: Mapping[str, int]
+    stop: tuple[tuple[str, ...], ...]
+    restart: tuple[tuple[str, ...], ...]
+
+    @classmethod
+    def load(cls, path: Path = WORDS_FILE) -> ReplyReader:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+
+        def folded(items: list[str]) -> frozenset[str]:
+            return frozenset(fold(str(item)) for item in items)
+
+        return cls(
+            yes=folded(data["affirmative"]), no=folded(data["negative"]),
+            unknown=folded(data["unknown"]),
+            age_words={group: folded(data["age"][group]) for group in AGE_GROUPS},
+            duration_words={span: folded(data["duration"][span] or []) for span in DURATIONS},
+            day_words=folded(data["day_words"]), week_words=folded(data["week_words"]),
+            more_words=folded(data["more_words"]),
+            numbers={fold(word): int(n) for word, n in data["numbers"].items()},
+            stop=_phrases(data["stop"]),
+            restart=_phrases(data["restart"]),
+        )
+
+    def yes_no(self, text: str, intent: str | None = None) -> str | None:
+        """A "no" word wins over a "yes" word ("ei oikeastaan", "not really"); "I don't
+        know" is no answer; otherwise the NLU's affirm/deny decides."""
+        tokens = set(words(fold(text)))
+        if tokens & self.unknown:
+            return None
+        if tokens & self.no:
+            return NO
+        if tokens & self.yes:
+            return YES
+        return {"affirm": YES, "deny": NO}.get(intent or "")
+
+    def age_group(self, text: str) -> str | None:
+        """"vauva", "barn", "adult", or an age in years ("7-vuotias", "I'm 34")."""
+        tokens = words(fold(text))
+        for group in AGE_GROUPS:
+            if self.age_words[group] & set(tokens):
+                return group
+        years = self._number(text, tokens)
+        if years is None:
+            return None
+        return "baby" if years < 1 else "child" if years < 16 else "adult"
+
+    def duration(self, text: str) -> str | None:
+        """"eilen", "3 päivää", "two weeks", "yli viikon", "a month"."""
+        tokens = words(fold(text))
+        count = self._number(text, tokens)
+        days = None
+        if set(tokens) & self.week_words:
+            days = (count or 1) * _DAYS_PER_WEEK
+        elif set(tokens) & self.day_words:
+            days = count or 1
+        if days is not None:
+            days += 1 if set(tokens) & self.more_words else 0
+            return "under_day" if days < 1 else "days_1_3" if days <= 3 else (
+                "days_4_7" if days <= _DAYS_PER_WEEK else "over_week")
+        for span in reversed(DURATIONS):  # "eilen illalla": the longer span, to be safe
+            if self.duration_words[span] & set(tokens):
+                return span
+        return None
+
+    def wants_stop(self, text: str) -> bool:
+        return _says(self.stop, text)
+
+    def wants_restart(self, text: str) -> bool:
+        return _says(self.restart, text)
+
+    def _number(self, text: str, tokens: list[str]) -> int | None:
+        digits = _NUMBER.search(text)
+        if digits:
+            return int(digits.group())
+        return next((self.numbers[token] for token in tokens if token in self.numbers), None)
+
+
+def _phrases(entries: list[str]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(words(fold(entry))) for entry in entries)
+
+
+def _says(phrases: tuple[tuple[str, ...], ...], text: str) -> bool:
+    tokens = set(words(fold(text)))
+    return any(set(phrase) <= tokens for phrase in phrases)
+
+
+@cache
+def default_reader() -> ReplyReader:
+    return ReplyReader.load()
