@@ -6,6 +6,7 @@
     healthbot db init
     healthbot clinics import PATH   validate and upsert the clinic directory CSV
     healthbot validate       Rasa's data validation, strict
+    healthbot guidance report | export --lang fi [--output FILE]
     healthbot eval [--url URL]   NLU and language-ID figures as one JSON object
 """
 
@@ -69,6 +70,27 @@ def cmd_clinics_import(settings: Settings, args: argparse.Namespace) -> int:
     except DirectoryImportError as exc:
         print(exc, file=sys.stderr)
         return 2
+    return 0
+
+
+def cmd_guidance_report(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.triage.guidance import load_guidance
+    from bot.triage.review import report
+
+    print(report(load_guidance(settings.home / "data" / "guidance")))
+    return 0
+
+
+def cmd_guidance_export(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.triage.guidance import load_guidance
+    from bot.triage.review import export_markdown
+
+    document = export_markdown(load_guidance(settings.home / "data" / "guidance"), args.lang)
+    if args.output:
+        Path(args.output).write_text(document, encoding="utf-8")
+        print(f"wrote {args.output}")
+    else:
+        print(document)
     return 0
 
 
@@ -154,6 +176,15 @@ def build_parser() -> argparse.ArgumentParser:
     clinics_import = clinics.add_parser("import", help="validate a directory CSV and upsert it")
     clinics_import.add_argument("path", help="e.g. data/clinics/helsinki-health-services.csv")
     clinics_import.set_defaults(func=cmd_clinics_import)
+    guidance = sub.add_parser("guidance", help="symptom guidance content").add_subparsers(
+        dest="guidance", required=True
+    )
+    guidance.add_parser("report", help="table of topics, levels, questions and sources"
+                        ).set_defaults(func=cmd_guidance_report)
+    export = guidance.add_parser("export", help="the whole content as Markdown for review")
+    export.add_argument("--lang", choices=("fi", "sv", "en"), default="fi")
+    export.add_argument("--output", help="file to write (default: standard output)")
+    export.set_defaults(func=cmd_guidance_export)
     sub.add_parser("validate", help="check domain, NLU, rules and stories").set_defaults(
         func=cmd_validate
     )

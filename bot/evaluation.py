@@ -7,7 +7,9 @@
 * red-flag recall per language and false alarms on near misses and ordinary
   messages (`tests/data/redflags.yml`);
 * clinic reference resolution on the project's list of inflected and misspelt
-  references (`tests/data/clinic_references.yml`).
+  references (`tests/data/clinic_references.yml`);
+* triage safety on resident stories (`tests/data/triage_stories.yml`): how often
+  the level is lower than the safe level (must be never) or higher (over-triage).
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from bot.clinics.references import REFERENCES_PATH, ReferenceResolver, Resolutio
 from bot.language.choice import LanguageState, choose, turn_from_parse
 from bot.language.identify import default_identifier
 from bot.settings import NATIVE_LANGUAGES
+from bot.triage.guidance import LEVELS, load_guidance
 from bot.triage.redflags import default_detector
+from bot.triage.session import replay
 
 Parser = Callable[[str], dict[str, Any]]
 
@@ -160,10 +164,31 @@ def reference_figures(home: Path, resolve: Resolve) -> dict[str, Any]:
     return {"n": n, "accuracy": round(1 - len(misses) / n, 3), "misses": misses}
 
 
+def triage_figures(home: Path) -> dict[str, Any]:
+    """Stories replayed through the triage steps the form uses (`bot.triage.session`)."""
+    topics = load_guidance(home / "data" / "guidance")
+    data = yaml.safe_load((home / "tests" / "data" / "triage_stories.yml").read_text("utf-8"))
+    under, over, unresolved = [], [], []
+    for story in data["stories"]:
+        topic, level = replay(topics, story["message"], story["replies"])
+        if level is None:
+            unresolved.append({"message": story["message"], "topic": topic})
+            continue
+        got, safe = LEVELS.index(level), LEVELS.index(story["safe"])
+        if got > safe:
+            under.append({"message": story["message"], "level": level, "safe": story["safe"]})
+        elif got < safe:
+            over.append({"message": story["message"], "level": level, "safe": story["safe"]})
+    n = len(data["stories"])
+    return {"n": n, "under_triage": under, "over_triage_rate": round(len(over) / n, 3),
+            "over_triage": over, "unresolved": unresolved}
+
+
 def evaluate(home: Path, parse: Parser) -> dict[str, Any]:
     return {
         "intent_accuracy": intent_figures(home, parse),
         "language_id": langid_figures(home),
         "red_flags": redflag_figures(home),
         "clinic_references": reference_figures(home, csv_resolver(home)),
+        "triage": triage_figures(home),
     }

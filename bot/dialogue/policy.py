@@ -4,8 +4,9 @@ Rules and forms are learnt from data and can be outvoted or skipped; the
 emergency answer cannot. This policy has the highest priority: after any user
 message whose intent is `emergency` it answers with the hand-written response
 of every kind of red flag the message carries (or, when only the classifier
-thinks it is an emergency, with "if a life may be in danger, call 112 now"),
-ends any active form, and then waits for the resident. A message in a language
+thinks it is an emergency, with "if a life may be in danger, call 112 now";
+inside a form only once the form has found the message is no answer to its
+question), ends any active form, and then waits for the resident. A message in a language
 we do not serve gets the "languages we serve" answer the same way.
 """
 
@@ -104,6 +105,11 @@ def guard_responses(tracker: DialogueStateTracker) -> list[str]:
     if message.intent_name == EMERGENCY_INTENT:
         kinds = (parse.get(RED_FLAG_KEY) or {}).get("kinds") or []
         if not kinds:
+            if tracker.active_loop_name and not tracker.is_active_loop_rejected:
+                # No red flag, only the classifier: inside a form ("ja, över 39 grader")
+                # the form reads it as an answer first; if it is none, the form rejects
+                # it and the guard answers then.
+                return []
             return [CLASSIFIER_EMERGENCY_RESPONSE]
         return [RESPONSE_FOR_KIND[kind] for kind in kinds if kind in RESPONSE_FOR_KIND]
     if (parse.get(LANGUAGE_KEY) or {}).get("supported") is False:

@@ -136,6 +136,15 @@ class _Reader:
             texts[language] = text.strip()
         return texts
 
+    def entries(self, data: Mapping[str, Any], field: str) -> list[tuple[str, Mapping]]:
+        """A non-empty list of mappings, each with its name for errors ("rules[2]")."""
+        value = self.get(data, field)
+        if not isinstance(value, list) or not value or not all(
+            isinstance(item, Mapping) for item in value
+        ):
+            raise self.fail(field, f"needs a list of {field}")
+        return [(f"{field}[{index}]", item) for index, item in enumerate(value, start=1)]
+
     def flag(self, data: Mapping[str, Any], field: str, default: bool = False) -> bool:
         value = data.get(field, default)
         if not isinstance(value, bool):
@@ -156,12 +165,9 @@ def _keywords(reader: _Reader, data: Mapping[str, Any]) -> dict[str, tuple[tuple
 
 def _rules(reader: _Reader, data: Mapping[str, Any], topic_steps: set[str],
            ask_age: bool, ask_duration: bool) -> tuple[Rule, ...]:
-    raw_rules = reader.get(data, "rules")
-    if not isinstance(raw_rules, list) or not raw_rules:
-        raise reader.fail("rules", "needs a list of rules")
+    raw_rules = reader.entries(data, "rules")
     rules = []
-    for index, raw in enumerate(raw_rules, start=1):
-        where = f"rules[{index}]"
+    for index, (where, raw) in enumerate(raw_rules, start=1):
         level = reader.get(raw, "level", where)
         if level not in LEVELS:
             raise reader.fail(f"{where}.level", f"{level!r} is not one of {', '.join(LEVELS)}")
@@ -200,12 +206,8 @@ def load_topic(path: Path) -> Topic:
         raise reader.fail("id", f"must equal the file name {path.stem!r}")
     title = reader.texts(data, "title")
     source = reader.get(data, "source")
-    raw_questions = reader.get(data, "questions")
-    if not isinstance(raw_questions, list) or not raw_questions:
-        raise reader.fail("questions", "needs a list of questions")
-    questions = []
-    for index, raw in enumerate(raw_questions, start=1):
-        where = f"questions[{index}]"
+    questions: list[Question] = []
+    for where, raw in reader.entries(data, "questions"):
         question_id = reader.get(raw, "id", where)
         if question_id in (AGE, DURATION) or question_id in {q.id for q in questions}:
             raise reader.fail(f"{where}.id", f"{question_id!r} is reserved or used twice")

@@ -102,13 +102,13 @@ def test_a_red_flag_inside_the_clinic_form_gets_112(server: Server, responses: R
     assert chat.active_loop() is None
 
 
-def test_leaving_the_form_with_a_symptom(server: Server, responses: Responses) -> None:
+def test_a_symptom_leaves_the_clinic_form_for_triage(server: Server,
+                                                    responses: Responses) -> None:
     chat = server.chat()
     chat.send("when is the health station open")
-    assert chat.texts("I have a sore throat") == [
-        variation(responses, "utter_symptom_general", "en")
-    ]
-    assert chat.active_loop() is None
+    disclaimer, _ = chat.texts("I have a sore throat")
+    assert disclaimer == variation(responses, "utter_triage_disclaimer", "en")
+    assert chat.active_loop() == "triage_form"
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,12 @@ from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.constants import ACTION_EXTRACT_SLOTS, ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, ActiveLoop, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionExecutionRejected,
+    ActiveLoop,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.dialogue.policy import GuardPolicy
@@ -72,6 +77,21 @@ def test_classifier_emergency_without_red_flag_gets_the_112_check(policy, domain
     )
     assert predicted(policy, tracker, domain)[0] == "utter_emergency_check"
     assert all("112" in item["text"] for item in domain.responses["utter_emergency_check"])
+
+
+def test_classifier_emergency_inside_a_form_is_first_read_as_an_answer(policy, domain) -> None:
+    """"ja, över 39 grader" may look like an emergency to the classifier; with no red
+    flag, the triage form reads it as an answer, and only a message the form rejects
+    gets the 112 check."""
+    events = [ActionExecuted(ACTION_LISTEN_NAME), ActiveLoop("triage_form"),
+              ActionExecuted(ACTION_LISTEN_NAME), message("emergency"),
+              ActionExecuted(ACTION_EXTRACT_SLOTS)]
+    tracker = DialogueStateTracker.from_events("s", events)
+    assert predicted(policy, tracker, domain)[0] is None
+    tracker.update(ActionExecutionRejected("triage_form"))
+    action, answer_events = predicted(policy, tracker, domain)
+    assert action == "utter_emergency_check"
+    assert ActiveLoop(None) in answer_events
 
 
 def test_unsupported_language_and_ordinary_messages(policy, domain) -> None:
