@@ -6,7 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: install run test train eval lint validate
+WIDGET_TESTS := tests/e2e/widget
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver
+
+.PHONY: install run test train eval lint validate browser
 
 # Reinstall only when the dependencies change.
 $(STAMP): pyproject.toml
@@ -30,7 +33,14 @@ validate: install
 	$(BIN)/healthbot validate
 
 lint: install
-	$(BIN)/ruff check bot actions tests
+	$(BIN)/ruff check bot actions channels tests
 
-test: install
+# The browser tests need Debian's Chromium and axe-core from the npm registry.
+browser: $(WIDGET_TESTS)/node_modules/.package-lock.json
+	@command -v chromium >/dev/null || $(APT_INSTALL) || (apt-get update -q && $(APT_INSTALL))
+
+$(WIDGET_TESTS)/node_modules/.package-lock.json: $(WIDGET_TESTS)/package-lock.json
+	npm ci --prefix $(WIDGET_TESTS) --no-audit --no-fund
+
+test: install browser
 	$(BIN)/python -m pytest

@@ -140,6 +140,7 @@ def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
                 "--interface", settings.host,
                 "--port", str(settings.rasa_port),
                 _RASA_VERBOSITY.get(settings.log_level, "--verbose"),
+                *(["--cors", *settings.cors_origins] if settings.cors_origins else []),
             ], env, home),
         ]
     )

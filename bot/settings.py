@@ -45,6 +45,8 @@ class Settings:
     action_port: int = 5055
     log_level: str = "INFO"
     now_override: str = ""
+    #: Origins of city pages that embed the widget (`HEALTHBOT_CORS`, space-separated).
+    cors_origins: tuple[str, ...] = ()
     model_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "models")
     #: Runtime state (SQLite file, rendered endpoints) lives here.
     var_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var")
@@ -79,6 +81,7 @@ def load_settings() -> Settings:
         action_port=_env_int("ACTION_PORT", 5055),
         log_level=os.environ.get("LOG_LEVEL", "INFO").upper(),
         now_override=os.environ.get("HEALTHBOT_NOW", "").strip(),
+        cors_origins=tuple(os.environ.get("HEALTHBOT_CORS", "").split()),
         model_dir=Path(os.environ.get("HEALTHBOT_MODEL_DIR", home / "models")).resolve(),
         var_dir=Path(os.environ.get("HEALTHBOT_VAR_DIR", home / "var")).resolve(),
     )

@@ -113,9 +113,11 @@ class Chat:
 MONDAY_MORNING = "2026-12-14T10:00+02:00"
 
 
-def start_server(tmp: Path, model: Path, now: str = MONDAY_MORNING) -> Server:
-    """`now` fixes the clock (HEALTHBOT_NOW), so answers about opening hours are exact."""
-    rasa_port, action_port = free_port(), free_port()
+def start_server(tmp: Path, model: Path, now: str = MONDAY_MORNING,
+                 ports: tuple[int, int] | None = None) -> Server:
+    """`now` fixes the clock (HEALTHBOT_NOW), so answers about opening hours are exact;
+    the same `tmp` and `ports` bring a stopped server back with its database."""
+    rasa_port, action_port = ports or (free_port(), free_port())
     var_dir = tmp / "var"
     env = {
         **os.environ,
@@ -128,7 +130,7 @@ def start_server(tmp: Path, model: Path, now: str = MONDAY_MORNING) -> Server:
     }
     env.pop("DATABASE_URL", None)
     log = tmp / "healthbot.log"
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "run"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,

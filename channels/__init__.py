@@ -1,0 +1,1 @@
+"""Input channels: the edges where residents and nurses reach the assistant."""

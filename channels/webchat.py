@@ -1,0 +1,285 @@
+"""The website chat channel: a websocket with an HTTP fallback, sessions that survive a
+reload, and a per-session delivery queue so nothing is lost while the browser is away.
+
+Mounted by Rasa under `/webhooks/webchat/` (see `credentials.yml`):
+
+    POST /session              -> {"token"}: a new conversation for this browser
+    GET  /history?token=       -> every message of the session, in order
+    GET  /messages?token&after -> messages after a sequence number (polling fallback)
+    POST /message              {"token", "text", "metadata"?}: a resident's message
+    WS   /ws                   first frame {"token", "after"}; then pushes, acks, messages
+    GET  /widget.js, /widget.css, /demo   the widget and a demo page
+
+Bot messages are stored with the conversation's language (`lang`) before they are
+pushed, so a browser that reconnects gets them from the queue, each once, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sqlalchemy.engine import Engine
+
+from bot.settings import load_settings
+from bot.storage import webchat as store
+from bot.storage.db import make_engine
+
+logger = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "webchat_static"
+MAX_MESSAGE_CHARS = 2000
+#: How often a connected socket looks for messages written by another process.
+POLL_SECONDS = 5.0
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self' ws: wss:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+)
+_STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+                 ".html": "text/html; charset=utf-8"}
+_STATIC_FILES = {"widget.js": "widget.js", "widget.css": "widget.css", "demo": "demo.html",
+                 "demo.css": "demo.css"}
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+class BadRequest(ValueError):
+    """A request the widget should never send; answered with 400 and a reason."""
+
+
+def _secure(resp: HTTPResponse) -> HTTPResponse:
+    resp.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    return resp
+
+
+def _error(status: int, code: str, **details: Any) -> HTTPResponse:
+    return _secure(response.json({"error": code, **details}, status=status))
+
+
+def _static_handler(path: Path) -> Callable[[Request], Awaitable[HTTPResponse]]:
+    async def serve(request: Request) -> HTTPResponse:
+        resp = response.text(path.read_text(encoding="utf-8"),
+                             content_type=_STATIC_TYPES[path.suffix])
+        resp.headers["Cache-Control"] = "no-cache"
+        return _secure(resp)
+
+    return serve
+
+
+def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(request.body or b"")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("the body is not JSON") from exc
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    return body
+
+
+def _wire(message: store.StoredMessage) -> dict[str, Any]:
+    return {"seq": message.seq, "author": message.author, **message.payload}
+
+
+class _Hub:
+    """Wakes the sockets of one conversation in this process when a message is stored;
+    sockets also poll, so messages stored by another process arrive too."""
+
+    def __init__(self) -> None:
+        self._events: dict[str, set[asyncio.Event]] = defaultdict(set)
+
+    def subscribe(self, sender_id: str) -> asyncio.Event:
+        event = asyncio.Event()
+        self._events[sender_id].add(event)
+        return event
+
+    def unsubscribe(self, sender_id: str, event: asyncio.Event) -> None:
+        self._events[sender_id].discard(event)
+        if not self._events[sender_id]:
+            del self._events[sender_id]
+
+    def notify(self, sender_id: str) -> None:
+        for event in self._events.get(sender_id, ()):
+            event.set()
+
+
+class WebchatInput(InputChannel):
+    """Rasa input channel for the web widget."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "webchat"
+
+    def __init__(self, engine: Engine | None = None) -> None:
+        self._engine = engine
+        self._hub = _Hub()
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(load_settings())
+        return self._engine
+
+    async def _db(self, function: Callable[..., Any], *args: Any) -> Any:
+        """SQLAlchemy is synchronous: keep it off the event loop."""
+        return await asyncio.to_thread(partial(function, self.engine, *args))
+
+    async def _sender(self, token: Any) -> str:
+        if not isinstance(token, str):
+            raise BadRequest("a session token is required")
+        sender_id = await self._db(store.sender_for, token)
+        if sender_id is None:
+            raise PermissionError("unknown session")
+        return sender_id
+
+    async def _language(self, request: Request, sender_id: str) -> str | None:
+        agent = getattr(request.app.ctx, "agent", None)
+        if agent is None or agent.tracker_store is None:
+            return None
+        tracker = await agent.tracker_store.retrieve(sender_id)
+        return tracker.get_slot("language") if tracker else None
+
+    async def handle_message(self, request: Request, on_new_message: OnNewMessage,
+                             sender_id: str, body: dict[str, Any]) -> int:
+        """Store the resident's message, run it through Rasa, store the answers with
+        the conversation's language, and wake the conversation's sockets."""
+        text = body.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise BadRequest("text must be a non-empty string")
+        if len(text) > MAX_MESSAGE_CHARS:
+            raise OverflowError
+        metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+        shown = {"text": text} if not text.startswith("/") else {"text": body.get("title") or ""}
+        seq = await self._db(store.append, sender_id, "resident", shown)
+        collector = CollectingOutputChannel()
+        await on_new_message(UserMessage(text, collector, sender_id,
+                                         input_channel=self.name(), metadata=metadata))
+        language = await self._language(request, sender_id)
+        for message in collector.messages:
+            payload = {key: value for key, value in message.items() if key != "recipient_id"}
+            await self._db(store.append, sender_id, "bot", {**payload, "lang": language})
+        self._hub.notify(sender_id)
+        return seq
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        webchat = Blueprint("webchat", __name__)
+
+        async def guarded(handler: Callable[[], Awaitable[HTTPResponse]]) -> HTTPResponse:
+            try:
+                return await handler()
+            except BadRequest as exc:
+                return _error(400, "bad_request", reason=str(exc))
+            except PermissionError:
+                return _error(403, "unknown_session")
+            except OverflowError:
+                return _error(413, "message_too_long", max_chars=MAX_MESSAGE_CHARS)
+
+        @webchat.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return _secure(response.json({"status": "ok"}))
+
+        @webchat.route("/session", methods=["POST"])
+        async def new_session(request: Request) -> HTTPResponse:
+            token, _ = await self._db(store.create_session)
+            return _secure(response.json({"token": token}, status=201))
+
+        @webchat.route("/history", methods=["GET"])
+        async def history(request: Request) -> HTTPResponse:
+            async def run() -> HTTPResponse:
+                sender_id = await self._sender(request.args.get("token"))
+                messages = await self._db(store.messages_after, sender_id, 0)
+                return _secure(response.json({"messages": [_wire(m) for m in messages]}))
+            return await guarded(run)
+
+        @webchat.route("/messages", methods=["GET"])
+        async def poll(request: Request) -> HTTPResponse:
+            async def run() -> HTTPResponse:
+                sender_id = await self._sender(request.args.get("token"))
+                try:
+                    after = int(request.args.get("after", "0"))
+                except ValueError as exc:
+                    raise BadRequest("after must be a number") from exc
+                messages = await self._db(store.messages_after, sender_id, after)
+                return _secure(response.json({"messages": [_wire(m) for m in messages]}))
+            return await guarded(run)
+
+        @webchat.route("/message", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            async def run() -> HTTPResponse:
+                body = _json_body(request)
+                sender_id = await self._sender(body.get("token"))
+                seq = await self.handle_message(request, on_new_message, sender_id, body)
+                return _secure(response.json({"seq": seq}, status=202))
+            return await guarded(run)
+
+        @webchat.websocket("/ws")
+        async def socket(request: Request, ws: Any) -> None:
+            await self._serve_socket(request, ws, on_new_message)
+
+        for route, filename in _STATIC_FILES.items():
+            webchat.add_route(_static_handler(STATIC_DIR / filename), f"/{route}",
+                              methods=["GET"], name=f"static_{route.replace('.', '_')}")
+
+        return webchat
+
+    async def _serve_socket(self, request: Request, ws: Any,
+                            on_new_message: OnNewMessage) -> None:
+        """First frame {"token", "after"}; then the backlog, then pushes. Frames from the
+        browser: {"type": "message", "text", "metadata"} or {"type": "ack", "seq"}."""
+        try:
+            hello = json.loads(await ws.recv())
+            sender_id = await self._sender(hello.get("token"))
+            sent = int(hello.get("after") or 0)
+        except (ValueError, TypeError, AttributeError, BadRequest, PermissionError):
+            await ws.send(json.dumps({"type": "error", "error": "unknown_session"}))
+            return
+        wake = self._hub.subscribe(sender_id)
+        reader = asyncio.ensure_future(self._read_frames(request, ws, on_new_message, sender_id))
+        try:
+            while not reader.done():
+                for message in await self._db(store.messages_after, sender_id, sent):
+                    await ws.send(json.dumps({"type": "message", **_wire(message)},
+                                             ensure_ascii=False))
+                    sent = message.seq
+                wake.clear()
+                waiter = asyncio.ensure_future(wake.wait())
+                await asyncio.wait({waiter, reader}, timeout=POLL_SECONDS,
+                                   return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+        finally:
+            self._hub.unsubscribe(sender_id, wake)
+            reader.cancel()
+
+    async def _read_frames(self, request: Request, ws: Any, on_new_message: OnNewMessage,
+                           sender_id: str) -> None:
+        while True:
+            raw = await ws.recv()
+            if raw is None:  # the browser went away
+                return
+            try:
+                frame = json.loads(raw)
+                if not isinstance(frame, dict):
+                    raise BadRequest("a frame must be a JSON object")
+                if frame.get("type") == "ack":
+                    await self._db(store.acknowledge, sender_id, int(frame.get("seq", 0)))
+                elif frame.get("type") == "message":
+                    await self.handle_message(request, on_new_message, sender_id, frame)
+                else:
+                    raise BadRequest("unknown frame type")
+            except OverflowError:
+                await ws.send(json.dumps({"type": "error", "error": "message_too_long",
+                                          "max_chars": MAX_MESSAGE_CHARS}))
+            except (ValueError, TypeError, BadRequest, PermissionError) as exc:
+                await ws.send(json.dumps({"type": "error", "error": "bad_frame",
+                                          "reason": str(exc)}))
