@@ -48,6 +48,12 @@ def _text(tracker: Tracker) -> str:
     return tracker.latest_message.get("text") or ""
 
 
+def _starting(tracker: Tracker) -> bool:
+    """This message starts the triage form: Rasa validates a starting form with no slot
+    requested yet, while a running one has asked for its topic or an answer."""
+    return tracker.get_slot("requested_slot") is None
+
+
 def _topic(tracker: Tracker) -> Topic | None:
     return default_guidance().get(tracker.get_slot("triage_topic") or "")
 
@@ -65,10 +71,19 @@ class ValidateTriageForm(CompanionSlotsValidation):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
         topics = default_guidance()
+        if _starting(tracker):
+            # A triage ended by a red flag leaves its slots behind: start clean.
+            fresh: dict[str, Any] = {slot: None for slot in TRIAGE_SLOTS}
+            tracker.slots.update(fresh)
+            return {**fresh, **self._topic_from_message(tracker, topics)}
         if tracker.get_slot("triage_topic") in topics:
             if default_reader().wants_restart(_text(tracker)):
                 return {"triage_answers": {}, "triage_done": None}
             return {}
+        return self._topic_from_message(tracker, topics)
+
+    @staticmethod
+    def _topic_from_message(tracker: Tracker, topics: dict[str, Topic]) -> dict[str, Any]:
         for entity in tracker.latest_message.get("entities") or []:
             value = str(entity.get("value") or "")
             if entity.get("entity") == "symptom" and value.startswith(TOPIC_PAYLOAD_PREFIX):
@@ -88,7 +103,8 @@ class ValidateTriageForm(CompanionSlotsValidation):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
         topic = _topic(tracker)
-        if topic is None or tracker.get_slot("requested_slot") != "triage_done":
+        asked = tracker.get_slot("requested_slot") == "triage_done"
+        if topic is None or not asked:
             return {}
         reader = default_reader()
         text = _text(tracker)

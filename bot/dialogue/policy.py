@@ -18,9 +18,9 @@ from typing import Any
 from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, REQUESTED_SLOT
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, UserUttered
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -93,7 +93,9 @@ class GuardPolicy(Policy):
             ",".join((parse.get(RED_FLAG_KEY) or {}).get("categories") or []) or "-",
             (parse.get(LANGUAGE_KEY) or {}).get("code"),
         )
-        return [ActiveLoop(None)] if tracker.active_loop_name else []
+        if not tracker.active_loop_name:
+            return []
+        return [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)]
 
 
 def guard_responses(tracker: DialogueStateTracker) -> list[str]:

@@ -78,6 +78,12 @@ def test_a_red_flag_message_in_the_middle_of_triage(server: Server,
         variation(responses, "utter_emergency", "en")
     ]
     assert chat.active_loop() is None
+    # a later symptom starts afresh, not where the interrupted triage stopped
+    cough = default_guidance()["cough"]
+    first_step = cough.steps[0]
+    expected = (variation(responses, "utter_ask_triage_age", "en") if first_step == "age"
+                else cough.question(first_step).text["en"])
+    assert chat.texts("I have a cough") == [expected]
 
 
 def test_same_day_names_the_residents_station_with_todays_hours(
