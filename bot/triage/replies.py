@@ -22,6 +22,9 @@ from bot.triage.guidance import AGE_GROUPS, DURATIONS, NO, YES
 WORDS_FILE = PROJECT_ROOT / "data" / "guidance" / "replies" / "words.yml"
 _NUMBER = re.compile(r"\d+")
 _DAYS_PER_WEEK = 7
+#: A reply this short is read whole; a longer one only by its first words.
+_SHORT_ANSWER_WORDS = 3
+_LEAD_WORDS = 2
 
 
 @dataclass(frozen=True)
@@ -58,14 +61,18 @@ class ReplyReader:
         )
 
     def yes_no(self, text: str, intent: str | None = None) -> str | None:
-        """A "no" word wins over a "yes" word ("ei oikeastaan", "not really"); "I don't
-        know" is no answer; otherwise the NLU's affirm/deny decides."""
-        tokens = set(words(fold(text)))
-        if tokens & self.unknown:
+        """An answer leads with its yes or no ("joo", "ei oikeastaan", "ja, över 39
+        grader", "not really"), or is a few words holding one ("I'd say no"); a "no"
+        word wins over a "yes" word. Anywhere else "on" or "en" are ordinary words
+        ("milloin Malmin terveysasema on auki" answers nothing). "I don't know" is no
+        answer; otherwise the NLU's affirm/deny decides."""
+        tokens = words(fold(text))
+        if set(tokens) & self.unknown:
             return None
-        if tokens & self.no:
+        considered = set(tokens if len(tokens) <= _SHORT_ANSWER_WORDS else tokens[:_LEAD_WORDS])
+        if considered & self.no:
             return NO
-        if tokens & self.yes:
+        if considered & self.yes:
             return YES
         return {"affirm": YES, "deny": NO}.get(intent or "")
 

@@ -147,7 +147,10 @@ def test_a_bad_file_stops_the_whole_load(tmp_path: Path) -> None:
     ("text", "expected"),
     [("joo", "yes"), ("kyllä on", "yes"), ("ei oikeastaan", "no"), ("nej", "no"),
      ("ja", "yes"), ("not really", "no"), ("yes", "yes"), ("en tiedä", None),
-     ("not sure", None), ("🙂", None)],
+     ("not sure", None), ("🙂", None), ("I'd say no", "no"),
+     ("ja, värken går inte över av vila", "yes"),
+     # a question in the middle of triage is not a yes: "on" is also "is"
+     ("milloin Malmin terveysasema on auki huomenna", None)],
 )
 def test_yes_no_in_free_text(text: str, expected: str | None) -> None:
     assert default_reader().yes_no(text) == expected
