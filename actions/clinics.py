@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.forms import CompanionSlotsValidation
+from actions.forms import CompanionSlotsValidation, latest_intent
 from bot.clinics.answers import unit_text
 from bot.clinics.references import Certainty
 from bot.clinics.service import Directory, DirectoryCache
@@ -73,7 +73,7 @@ class ValidateClinicForm(CompanionSlotsValidation):
                 "units": list(resolution.units),
                 "mention": resolution.mention,
             }}
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = latest_intent(tracker)
         if intent in _ANSWERS_TO_QUESTION:
             return {"clinic_candidates": None}
         return {}
@@ -99,7 +99,7 @@ class ActionAskClinicUnit(Action):
         else:
             response = "utter_ask_clinic_unit"
             # A question about no unit in particular first gets the general answer.
-            intent = (tracker.latest_message.get("intent") or {}).get("name")
+            intent = latest_intent(tracker)
             general = _GENERAL_ANSWERS.get(intent)
             if general:
                 dispatcher.utter_message(response=general)

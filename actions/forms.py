@@ -10,6 +10,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 
+def latest_intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
 class CompanionSlotsValidation(FormValidationAction, ABC):
     """rasa-sdk returns only the form's required slots from a validation run and drops
     every other slot an `extract_*` method set. The clinic and triage forms keep state

@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.clinics import directory
-from actions.forms import CompanionSlotsValidation
+from actions.forms import CompanionSlotsValidation, latest_intent
 from bot.clinics.answers import text_language
 from bot.settings import load_settings
 from bot.triage.guidance import AGE, DURATION, Topic, default_guidance, match_topics
@@ -38,10 +38,6 @@ _INTERRUPTING = frozenset({"ask_clinic_hours", "find_clinic", "request_nurse", "
                            "out_of_scope", "emergency"})
 TRIAGE_SLOTS = ("triage_topic", "triage_done", "triage_answers", "triage_candidates",
                 "triage_stopped")
-
-
-def _intent(tracker: Tracker) -> str | None:
-    return (tracker.latest_message.get("intent") or {}).get("name")
 
 
 def _text(tracker: Tracker) -> str:
@@ -95,7 +91,7 @@ class ValidateTriageForm(CompanionSlotsValidation):
             return {"triage_topic": matches[0], "triage_candidates": None}
         if matches:
             return {"triage_candidates": matches}
-        if _intent(tracker) in _INTERRUPTING:
+        if latest_intent(tracker) in _INTERRUPTING:
             return {}
         return {"triage_candidates": None}
 
@@ -111,10 +107,10 @@ class ValidateTriageForm(CompanionSlotsValidation):
         if reader.wants_stop(text):
             return {"triage_stopped": True, "triage_done": True}
         answers = tracker.get_slot("triage_answers") or {}
-        recorded = record_answer(topic, answers, text, _intent(tracker), reader)
+        recorded = record_answer(topic, answers, text, latest_intent(tracker), reader)
         if recorded is None:
             # not an answer: another intent is answered by its rule, anything else re-asks
-            return {} if _intent(tracker) in _INTERRUPTING else {"triage_answers": answers}
+            return {} if latest_intent(tracker) in _INTERRUPTING else {"triage_answers": answers}
         done = topic.next_step(recorded) is None
         return {"triage_answers": recorded, "triage_done": True if done else None}
 
@@ -130,7 +126,7 @@ class ActionAskTriageTopic(Action):
         language = text_language(tracker.get_slot("language"))
         candidates = [t for t in tracker.get_slot("triage_candidates") or [] if t in topics]
         response = "utter_triage_choose_topic" if candidates else "utter_ask_triage_topic"
-        if not candidates and _intent(tracker) == "report_symptom":
+        if not candidates and latest_intent(tracker) == "report_symptom":
             dispatcher.utter_message(response="utter_symptom_general")
         buttons = [
             {"title": topics[topic].title[language],

@@ -25,7 +25,8 @@ from typing import Any
 import yaml
 
 from bot.clinics.directory import DIRECTORY_CSV, preview_units, read_csv
-from bot.clinics.references import REFERENCES_PATH, ReferenceResolver, Resolution
+from bot.clinics.references import REFERENCES_PATH, Resolution
+from bot.clinics.service import Directory, read_references
 from bot.language.choice import LanguageState, choose, turn_from_parse
 from bot.language.identify import default_identifier
 from bot.settings import NATIVE_LANGUAGES
@@ -146,7 +147,7 @@ Resolve = Callable[[str, str], Resolution]
 def csv_resolver(home: Path) -> Resolve:
     """The resolver over the project's CSV, as `healthbot run` would load it."""
     units = preview_units(read_csv(home / DIRECTORY_CSV))
-    return ReferenceResolver.from_directory(units, home / REFERENCES_PATH).resolve
+    return Directory.build(units, read_references(home / REFERENCES_PATH)).resolve
 
 
 def reference_figures(home: Path, resolve: Resolve) -> dict[str, Any]:

@@ -69,9 +69,10 @@ def _error(status: int, code: str, **details: Any) -> HTTPResponse:
 
 
 def _static_handler(path: Path) -> Callable[[Request], Awaitable[HTTPResponse]]:
+    body = path.read_text(encoding="utf-8")
+
     async def serve(request: Request) -> HTTPResponse:
-        resp = response.text(path.read_text(encoding="utf-8"),
-                             content_type=_STATIC_TYPES[path.suffix])
+        resp = response.text(body, content_type=_STATIC_TYPES[path.suffix])
         resp.headers["Cache-Control"] = "no-cache"
         return _secure(resp)
 

@@ -22,7 +22,6 @@ from enum import Enum
 from pathlib import Path
 
 import spacy
-import yaml
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
@@ -257,12 +256,6 @@ class ReferenceResolver:
                     docs.append(doc)
                 matcher.add(category, docs)
             self._matchers[language] = matcher
-
-    @classmethod
-    def from_directory(cls, units: Sequence[CareUnit],
-                       references_file: Path = REFERENCES_FILE) -> ReferenceResolver:
-        with open(references_file, encoding="utf-8") as handle:
-            return cls(units, yaml.safe_load(handle) or {})
 
     def _normalise(self, doc: Doc, fuzzy: bool) -> Doc:
         """Set every token's NORM to the directory word it is a form of; with `fuzzy`, a
