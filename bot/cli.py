@@ -18,7 +18,7 @@ import logging
 import sys
 from pathlib import Path
 
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, load_settings, local_secrets
 
 #: Rasa's command line has flags, not levels, for its verbosity.
 _RASA_VERBOSITY = {
@@ -124,7 +124,7 @@ def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     model = ensure_model(settings)
     endpoints = write_endpoints(settings)
     python = sys.executable
-    env = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
+    env = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1", **local_secrets(settings)}
     home = str(settings.home)
     supervisor = Supervisor(
         [

@@ -8,9 +8,11 @@ module reads `os.environ` on its own.
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -21,16 +23,28 @@ SUPPORTED_LANGUAGES: tuple[str, ...] = ("fi", "sv", "en", "ru", "et", "so", "ar"
 #: Languages with NLU training data and hand-written responses for every message.
 NATIVE_LANGUAGES: tuple[str, ...] = ("fi", "sv", "en")
 DEFAULT_LANGUAGE = "en"
+TWILIO_API_BASE = "https://api.twilio.com"
 
 
-def _env_int(name: str, default: int) -> int:
+def _env_number(name: str, default: float, kind: type = int) -> Any:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
     try:
-        return int(raw)
+        value = kind(raw)
     except ValueError as exc:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+    if value <= 0 and default > 0:
+        raise ValueError(f"{name} must be above zero, got {raw!r}")
+    return value
+
+
+def _env_int(name: str, default: int) -> int:
+    return _env_number(name, default, int)
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, "").strip() or default
 
 
 @dataclass(frozen=True)
@@ -50,6 +64,21 @@ class Settings:
     model_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "models")
     #: Runtime state (SQLite file, rendered endpoints) lives here.
     var_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var")
+    #: HMAC key of the pseudonyms that stand for phone numbers (`HEALTHBOT_PSEUDONYM_KEY`).
+    pseudonym_key: str = ""
+    #: Fernet key that encrypts stored phone numbers (`HEALTHBOT_ENCRYPTION_KEY`).
+    encryption_key: str = ""
+    #: The webhook URL exactly as the SMS operator calls it; signatures are made over it.
+    sms_public_url: str = ""
+    twilio_api_base: str = TWILIO_API_BASE
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from_number: str = ""
+    #: At most this many segments per SMS (a safety answer is never split).
+    sms_max_segments: int = 4
+    #: The first retry after a gateway error waits this long; each next one twice as long.
+    sms_retry_seconds: float = 5.0
+    sms_max_attempts: int = 8
 
     @property
     def effective_database_url(self) -> str:
@@ -58,6 +87,12 @@ class Settings:
     @property
     def action_url(self) -> str:
         return f"http://127.0.0.1:{self.action_port}/webhook"
+
+    @property
+    def sms_configured(self) -> bool:
+        """Everything the SMS channel needs to check webhooks and send replies."""
+        return all((self.pseudonym_key, self.encryption_key, self.sms_public_url,
+                    self.twilio_account_sid, self.twilio_auth_token, self.twilio_from_number))
 
     def now(self) -> datetime:
         """The current time in Helsinki, or the fixed `HEALTHBOT_NOW` for tests."""
@@ -84,4 +119,38 @@ def load_settings() -> Settings:
         cors_origins=tuple(os.environ.get("HEALTHBOT_CORS", "").split()),
         model_dir=Path(os.environ.get("HEALTHBOT_MODEL_DIR", home / "models")).resolve(),
         var_dir=Path(os.environ.get("HEALTHBOT_VAR_DIR", home / "var")).resolve(),
+        pseudonym_key=_env("HEALTHBOT_PSEUDONYM_KEY"),
+        encryption_key=_env("HEALTHBOT_ENCRYPTION_KEY"),
+        sms_public_url=_env("SMS_PUBLIC_URL"),
+        twilio_api_base=_env("TWILIO_API_BASE", TWILIO_API_BASE).rstrip("/"),
+        twilio_account_sid=_env("TWILIO_ACCOUNT_SID"),
+        twilio_auth_token=_env("TWILIO_AUTH_TOKEN"),
+        twilio_from_number=_env("TWILIO_FROM_NUMBER"),
+        sms_max_segments=_env_int("SMS_MAX_SEGMENTS", 4),
+        sms_retry_seconds=_env_number("SMS_RETRY_SECONDS", 5.0, float),
+        sms_max_attempts=_env_int("SMS_MAX_ATTEMPTS", 8),
     )
+
+
+def local_secrets(settings: Settings) -> dict[str, str]:
+    """Keys the environment does not set, kept in `var/secrets.env` (mode 0600) so a
+    laptop keeps its pseudonyms and can read its stored numbers across restarts.
+    A production server sets both variables itself."""
+    from cryptography.fernet import Fernet
+
+    wanted = {"HEALTHBOT_PSEUDONYM_KEY": settings.pseudonym_key,
+              "HEALTHBOT_ENCRYPTION_KEY": settings.encryption_key}
+    missing = [name for name, value in wanted.items() if not value]
+    if not missing:
+        return {}
+    path = settings.var_dir / "secrets.env"
+    stored = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line) \
+        if path.exists() else {}
+    generators = {"HEALTHBOT_PSEUDONYM_KEY": lambda: secrets.token_urlsafe(32),
+                  "HEALTHBOT_ENCRYPTION_KEY": lambda: Fernet.generate_key().decode()}
+    for name in missing:
+        stored.setdefault(name, generators[name]())
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text("".join(f"{name}={value}\n" for name, value in stored.items()))
+    return {name: stored[name] for name in missing}

@@ -21,7 +21,6 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +30,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.engine import Engine
 
-from bot.settings import load_settings
 from bot.storage import webchat as store
-from bot.storage.db import make_engine
+from channels.common import StoreBacked, conversation_language
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +113,7 @@ class _Hub:
             event.set()
 
 
-class WebchatInput(InputChannel):
+class WebchatInput(StoreBacked, InputChannel):
     """Rasa input channel for the web widget."""
 
     @classmethod
@@ -123,18 +121,8 @@ class WebchatInput(InputChannel):
         return "webchat"
 
     def __init__(self, engine: Engine | None = None) -> None:
-        self._engine = engine
+        super().__init__(engine=engine)
         self._hub = _Hub()
-
-    @property
-    def engine(self) -> Engine:
-        if self._engine is None:
-            self._engine = make_engine(load_settings())
-        return self._engine
-
-    async def _db(self, function: Callable[..., Any], *args: Any) -> Any:
-        """SQLAlchemy is synchronous: keep it off the event loop."""
-        return await asyncio.to_thread(partial(function, self.engine, *args))
 
     async def _sender(self, token: Any) -> str:
         if not isinstance(token, str):
@@ -143,13 +131,6 @@ class WebchatInput(InputChannel):
         if sender_id is None:
             raise PermissionError("unknown session")
         return sender_id
-
-    async def _language(self, request: Request, sender_id: str) -> str | None:
-        agent = getattr(request.app.ctx, "agent", None)
-        if agent is None or agent.tracker_store is None:
-            return None
-        tracker = await agent.tracker_store.retrieve(sender_id)
-        return tracker.get_slot("language") if tracker else None
 
     async def handle_message(self, request: Request, on_new_message: OnNewMessage,
                              sender_id: str, body: dict[str, Any]) -> int:
@@ -166,7 +147,7 @@ class WebchatInput(InputChannel):
         collector = CollectingOutputChannel()
         await on_new_message(UserMessage(text, collector, sender_id,
                                          input_channel=self.name(), metadata=metadata))
-        language = await self._language(request, sender_id)
+        language = await conversation_language(request.app, sender_id)
         for message in collector.messages:
             payload = {key: value for key, value in message.items() if key != "recipient_id"}
             await self._db(store.append, sender_id, "bot", {**payload, "lang": language})

@@ -25,9 +25,12 @@ def responses() -> Responses:
 
 
 def variation(responses: Responses, name: str, language: str) -> str:
-    """The text a response has for `language` (English default when it has none)."""
+    """The text a response has for `language` (English default when it has none), on
+    every channel but those with their own variation (SMS)."""
     default = None
     for item in responses[name]:
+        if item.get("channel"):
+            continue
         conditions = item.get("condition") or []
         if not conditions:
             default = item["text"]

@@ -23,6 +23,7 @@ import pytest
 from bot.settings import load_settings
 from bot.training import ensure_model
 from tests.conftest import ROOT
+from tests.e2e.gateway import Gateway, sms_environment, start_gateway
 
 STARTUP_TIMEOUT = 300.0
 
@@ -60,6 +61,11 @@ class Server:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def database_url(self) -> str:
+        """The server's own SQLite database, for checking what it stored."""
+        return f"sqlite:///{self.log.parent / 'var' / 'healthbot.db'}"
 
     def wait_ready(self, timeout: float = STARTUP_TIMEOUT) -> None:
         deadline = time.monotonic() + timeout
@@ -114,7 +120,8 @@ MONDAY_MORNING = "2026-12-14T10:00+02:00"
 
 
 def start_server(tmp: Path, model: Path, now: str = MONDAY_MORNING,
-                 ports: tuple[int, int] | None = None) -> Server:
+                 ports: tuple[int, int] | None = None,
+                 extra_env: dict[str, str] | None = None) -> Server:
     """`now` fixes the clock (HEALTHBOT_NOW), so answers about opening hours are exact;
     the same `tmp` and `ports` bring a stopped server back with its database."""
     rasa_port, action_port = ports or (free_port(), free_port())
@@ -127,6 +134,7 @@ def start_server(tmp: Path, model: Path, now: str = MONDAY_MORNING,
         "HEALTHBOT_MODEL_DIR": str(model.parent),
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "HEALTHBOT_NOW": now,
+        **(extra_env or {}),
     }
     env.pop("DATABASE_URL", None)
     log = tmp / "healthbot.log"
@@ -151,7 +159,19 @@ def model() -> Path:
 
 
 @pytest.fixture(scope="session")
-def server(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = start_server(tmp_path_factory.mktemp("healthbot"), model)
+def gateway() -> Iterator[Gateway]:
+    """The loopback SMS gateway every test server sends its SMS to."""
+    running, stop = start_gateway()
+    yield running
+    stop()
+
+
+@pytest.fixture(scope="session")
+def server(model: Path, gateway: Gateway,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The shared server, with every channel on: REST, web chat and SMS."""
+    ports = (free_port(), free_port())
+    running = start_server(tmp_path_factory.mktemp("healthbot"), model, ports=ports,
+                           extra_env=sms_environment(gateway, ports[0]))
     yield running
     running.stop()

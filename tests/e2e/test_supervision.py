@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import is_up, start_server
+from tests.e2e.gateway import post_form
 
 pytestmark = pytest.mark.e2e
 
@@ -48,6 +49,9 @@ def test_dead_child_is_restarted_and_sigterm_stops_everything(
         assert chat.texts("kiitos paljon")  # the restarted action server answers again
         assert chat.slot("language") == "fi"
         new_action_pid = child_pids(server.log, "action server")[-1]
+        # No SMS operator configured: the webhook says so, and the laptop keys exist.
+        assert post_form(f"{server.url}/webhooks/sms/webhook", {"Body": "hei"}, {})[0] == 503
+        assert "HEALTHBOT_ENCRYPTION_KEY=" in (tmp_path / "var" / "secrets.env").read_text()
     finally:
         code = server.stop()
     assert code == 0

@@ -1,0 +1,2 @@
+"""SMS as a channel: how a reply is written for a phone (GSM-7 or UCS-2 segments,
+numbered options), the opt-out keywords, and the privacy of phone numbers."""
