@@ -14,7 +14,7 @@ from bot.clinics.answers import unit_text
 from bot.clinics.references import Certainty
 from bot.clinics.service import Directory, DirectoryCache
 from bot.settings import load_settings
-from bot.storage.db import make_engine
+from bot.storage.db import process_engine
 
 #: Offered when the resident has not named anything yet: the services asked about
 #: most that are not a health station (which they name themselves).
@@ -28,7 +28,7 @@ _GENERAL_ANSWERS = {"ask_clinic_hours": "utter_clinic_hours_general",
 
 @cache
 def _directory_cache() -> DirectoryCache:
-    return DirectoryCache(make_engine(load_settings()))
+    return DirectoryCache(process_engine())
 
 
 def directory() -> Directory:

@@ -8,11 +8,13 @@
     healthbot validate       Rasa's data validation, strict
     healthbot guidance report | export --lang fi [--output FILE]
     healthbot eval [--url URL]   NLU and language-ID figures as one JSON object
+    healthbot nurse add EMAIL [--language fi]   a console account; password from stdin
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import sys
@@ -151,6 +153,33 @@ def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     return supervisor.run()
 
 
+def _read_password() -> str:
+    """From the terminal (asked twice), or the first line of standard input (scripts)."""
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != first:
+            raise SystemExit("the passwords differ; nothing was changed")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_nurse_add(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.handoff.accounts import AccountError, add_nurse
+    from bot.storage.db import init_db, make_engine
+
+    init_db(settings)
+    engine = make_engine(settings)
+    try:
+        nurse_id = add_nurse(engine, args.email, _read_password(), args.language)
+    except AccountError as exc:
+        print(f"healthbot nurse add: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(f"nurse {args.email} added (id {nurse_id})")
+    return 0
+
+
 def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     from bot.evaluation import evaluate, http_parser, local_parser
     from bot.training import ensure_model
@@ -189,6 +218,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("validate", help="check domain, NLU, rules and stories").set_defaults(
         func=cmd_validate
     )
+    nurse = sub.add_parser("nurse", help="nurse console accounts").add_subparsers(
+        dest="nurse", required=True
+    )
+    nurse_add = nurse.add_parser("add", help="add an account; the password is read from "
+                                 "standard input")
+    nurse_add.add_argument("email")
+    nurse_add.add_argument("--language", default="fi",
+                           help="the language the nurse reads (default fi)")
+    nurse_add.set_defaults(func=cmd_nurse_add)
     evaluation = sub.add_parser("eval", help="print NLU and language-ID figures as JSON")
     evaluation.add_argument("--url", help="evaluate a running server instead of loading the model")
     evaluation.set_defaults(func=cmd_eval)

@@ -79,6 +79,12 @@ class Settings:
     #: The first retry after a gateway error waits this long; each next one twice as long.
     sms_retry_seconds: float = 5.0
     sms_max_attempts: int = 8
+    #: When nurses answer the handoff queue, in the directory's notation; closed on holidays.
+    nurse_hours: str = "Mon-Fri 08:00-16:00"
+    #: Signs the nurse console's session cookies (`HEALTHBOT_SESSION_KEY`).
+    session_key: str = ""
+    #: Console cookies only over HTTPS (`HEALTHBOT_COOKIE_SECURE=1` behind TLS).
+    cookie_secure: bool = False
 
     @property
     def effective_database_url(self) -> str:
@@ -129,17 +135,21 @@ def load_settings() -> Settings:
         sms_max_segments=_env_int("SMS_MAX_SEGMENTS", 4),
         sms_retry_seconds=_env_number("SMS_RETRY_SECONDS", 5.0, float),
         sms_max_attempts=_env_int("SMS_MAX_ATTEMPTS", 8),
+        nurse_hours=_env("NURSE_HOURS", "Mon-Fri 08:00-16:00"),
+        session_key=_env("HEALTHBOT_SESSION_KEY"),
+        cookie_secure=_env("HEALTHBOT_COOKIE_SECURE", "0").lower() in ("1", "true", "yes"),
     )
 
 
 def local_secrets(settings: Settings) -> dict[str, str]:
     """Keys the environment does not set, kept in `var/secrets.env` (mode 0600) so a
-    laptop keeps its pseudonyms and can read its stored numbers across restarts.
-    A production server sets both variables itself."""
+    laptop keeps its pseudonyms, stored numbers and console sessions across restarts.
+    A production server sets these variables itself."""
     from cryptography.fernet import Fernet
 
     wanted = {"HEALTHBOT_PSEUDONYM_KEY": settings.pseudonym_key,
-              "HEALTHBOT_ENCRYPTION_KEY": settings.encryption_key}
+              "HEALTHBOT_ENCRYPTION_KEY": settings.encryption_key,
+              "HEALTHBOT_SESSION_KEY": settings.session_key}
     missing = [name for name, value in wanted.items() if not value]
     if not missing:
         return {}
@@ -147,7 +157,8 @@ def local_secrets(settings: Settings) -> dict[str, str]:
     stored = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line) \
         if path.exists() else {}
     generators = {"HEALTHBOT_PSEUDONYM_KEY": lambda: secrets.token_urlsafe(32),
-                  "HEALTHBOT_ENCRYPTION_KEY": lambda: Fernet.generate_key().decode()}
+                  "HEALTHBOT_ENCRYPTION_KEY": lambda: Fernet.generate_key().decode(),
+                  "HEALTHBOT_SESSION_KEY": lambda: secrets.token_urlsafe(32)}
     for name in missing:
         stored.setdefault(name, generators[name]())
     settings.var_dir.mkdir(parents=True, exist_ok=True)

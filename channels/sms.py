@@ -33,13 +33,14 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.engine import Engine
 
 from bot.language.choice import HINT_METADATA_KEY
 from bot.settings import DEFAULT_LANGUAGE, Settings
 from bot.sms import keywords as sms_keywords
 from bot.sms.encoding import count_segments
 from bot.sms.identity import IdentityError, PhoneIdentity, is_finnish, normalise_number
-from bot.sms.render import Option, chosen_payload, render_turn, response_text
+from bot.sms.render import Option, chosen_payload, render_turn, sms_response_text
 from bot.storage import sms as store
 from bot.triage.redflags import default_detector
 from channels.common import StoreBacked, conversation_language
@@ -84,6 +85,27 @@ def _form(request: Request) -> dict[str, list[str]]:
     if request.content_type.split(";")[0].strip() != "application/x-www-form-urlencoded":
         raise ValueError("not a form")
     return urllib.parse.parse_qs(request.body.decode("utf-8"), keep_blank_values=True)
+
+
+def _outbox_rows(bodies: list[str]) -> list[tuple[str, int, str]]:
+    rows = []
+    for body in bodies:
+        segments = count_segments(body)
+        rows.append((body, segments.count, segments.encoding))
+    return rows
+
+
+def queue_texts(engine: Engine, settings: Settings, pseudonym: str, texts: list[str]) -> bool:
+    """Queue texts written outside the dialogue (a nurse's reply) for a number, in SMS
+    form; False when the number has opted out, and nothing is queued."""
+    state = store.number_state(engine, pseudonym)
+    if state is None or state.opted_out:
+        logger.info("SMS to %s not queued: %s", pseudonym,
+                    "unknown number" if state is None else "the number has opted out")
+        return False
+    bodies = render_turn([{"text": text} for text in texts], settings.sms_max_segments).bodies
+    store.enqueue(engine, pseudonym, _outbox_rows(bodies), _utcnow())
+    return True
 
 
 def _utcnow() -> datetime:
@@ -234,7 +256,7 @@ class SmsInput(StoreBacked, InputChannel):
 
     async def _process_pending(self, app: Sanic, on_new_message: OnNewMessage,
                                message_sid: str | None = None) -> None:
-        """Process one received message, or (at start) every one a crash left behind."""
+        """Process one received message, or every one a crash or failure left behind."""
         for inbound in await self._db(store.claim_inbound, _utcnow(), STALE_CLAIM, message_sid):
             lock = self._locks.setdefault(inbound.pseudonym, asyncio.Lock())
             async with lock:
@@ -310,15 +332,11 @@ class SmsInput(StoreBacked, InputChannel):
     async def _send_response(self, app: Sanic, pseudonym: str, name: str,
                              language: str | None) -> None:
         agent = app.ctx.agent
-        text = response_text(agent.domain.responses, name, language or DEFAULT_LANGUAGE)
+        text = sms_response_text(agent.domain.responses, name, language or DEFAULT_LANGUAGE)
         await self._enqueue(pseudonym, [text])
 
     async def _enqueue(self, pseudonym: str, bodies: list[str]) -> None:
-        rows = []
-        for body in bodies:
-            segments = count_segments(body)
-            rows.append((body, segments.count, segments.encoding))
-        await self._db(store.enqueue, pseudonym, rows, _utcnow())
+        await self._db(store.enqueue, pseudonym, _outbox_rows(bodies), _utcnow())
         self._wake.set()
 
     async def _send_forever(self) -> None:

@@ -113,6 +113,10 @@ class _Hub:
             event.set()
 
 
+#: One hub per process, so a nurse's reply (channels/delivery.py) wakes the sockets too.
+HUB = _Hub()
+
+
 class WebchatInput(StoreBacked, InputChannel):
     """Rasa input channel for the web widget."""
 
@@ -122,7 +126,7 @@ class WebchatInput(StoreBacked, InputChannel):
 
     def __init__(self, engine: Engine | None = None) -> None:
         super().__init__(engine=engine)
-        self._hub = _Hub()
+        self._hub = HUB
 
     async def _sender(self, token: Any) -> str:
         if not isinstance(token, str):

@@ -65,7 +65,8 @@ def address(unit: CareUnit, language: str | None) -> str | None:
     return f"{text.street}, {unit.postal_code} {text.city}" if unit.postal_code else text.street
 
 
-def _moment(at: datetime, language: str) -> str:
+def moment_text(at: datetime, language: str) -> str:
+    """"Monday 28 December at 08:00", as the resident's language writes it."""
     return format_datetime(at, _MOMENT_PATTERNS[language], tzinfo=TIMEZONE, locale=language)
 
 
@@ -98,7 +99,7 @@ def describe(unit: CareUnit, now: datetime, language: str | None,
         }))
         return replies
     following = calendar.next_opening(now)
-    next_opening = _moment(following, lang) if following else ""
+    next_opening = moment_text(following, lang) if following else ""
     reason = calendar.closure_reason(local.date())
     if reason is not None:
         replies.append(Reply("utter_clinic_closed_holiday", {

@@ -20,7 +20,14 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, REQUESTED_SLOT
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SlotSet, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionExecutionRejected,
+    ActiveLoop,
+    Event,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -39,6 +46,11 @@ RESPONSE_FOR_KIND = {
 #: emergency instructions: it gets "if a life may be in danger, call 112 now".
 CLASSIFIER_EMERGENCY_RESPONSE = "utter_emergency_check"
 UNSUPPORTED_LANGUAGE_RESPONSE = "utter_language_unsupported"
+#: While a nurse has the conversation (a ticket in this slot), every message goes to the
+#: ticket through this action, after any red-flag answer.
+HANDOFF_SLOT = "handoff_ticket"
+HANDOFF_ACTION = "action_handoff"
+HANDOFF_RELAY_ACTION = "action_handoff_relay"
 GUARD_PRIORITY = 7  # above RulePolicy (6)
 
 
@@ -66,7 +78,7 @@ class GuardPolicy(Policy):
         **kwargs: Any,
     ) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
-        plan = guard_responses(tracker)
+        plan = guard_responses(tracker, frozenset(domain.form_names))
         if not plan:
             return self._prediction(probabilities)
         done = _actions_since_user(tracker)
@@ -98,25 +110,55 @@ class GuardPolicy(Policy):
         return [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)]
 
 
-def guard_responses(tracker: DialogueStateTracker) -> list[str]:
-    """The responses the guard owes for the latest user message, in order."""
+def guard_responses(tracker: DialogueStateTracker,
+                    forms: frozenset[str] = frozenset()) -> list[str]:
+    """The responses (and actions) the guard owes for the latest user message, in order."""
     message = tracker.latest_message
     if message is None:
         return []
+    if tracker.get_slot(HANDOFF_SLOT) is not None and \
+            HANDOFF_ACTION not in _actions_since_user(tracker):
+        # (the message that asked for the nurse opened the ticket; it is not relayed)
+        return [*_safety_responses(tracker, forms), HANDOFF_RELAY_ACTION]
+    return _safety_responses(tracker, forms) or _language_responses(tracker)
+
+
+def _safety_responses(tracker: DialogueStateTracker, forms: frozenset[str]) -> list[str]:
+    message = tracker.latest_message
     parse = message.parse_data or {}
     if message.intent_name == EMERGENCY_INTENT:
         kinds = (parse.get(RED_FLAG_KEY) or {}).get("kinds") or []
         if not kinds:
-            if tracker.active_loop_name and not tracker.is_active_loop_rejected:
-                # No red flag, only the classifier: inside a form ("ja, över 39 grader")
-                # the form reads it as an answer first; if it is none, the form rejects
-                # it and the guard answers then.
+            if tracker.active_loop_name and not tracker.is_active_loop_rejected or \
+                    _answered_by_form(tracker, forms):
+                # No red flag, only the classifier: inside a form ("ja, över 39 grader",
+                # "3 days") the form reads it as an answer first; if it is none, the form
+                # rejects it and the guard answers then. An answer that completed the
+                # form is still an answer.
                 return []
             return [CLASSIFIER_EMERGENCY_RESPONSE]
         return [RESPONSE_FOR_KIND[kind] for kind in kinds if kind in RESPONSE_FOR_KIND]
+    return []
+
+
+def _language_responses(tracker: DialogueStateTracker) -> list[str]:
+    parse = tracker.latest_message.parse_data or {}
     if (parse.get(LANGUAGE_KEY) or {}).get("supported") is False:
         return [UNSUPPORTED_LANGUAGE_RESPONSE]
     return []
+
+
+def _answered_by_form(tracker: DialogueStateTracker, forms: frozenset[str]) -> bool:
+    """A form ran on the latest user message and did not reject it."""
+    ran = False
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return ran
+        if isinstance(event, ActionExecutionRejected):
+            return False
+        if isinstance(event, ActionExecuted) and event.action_name in forms:
+            ran = True
+    return ran
 
 
 def _actions_since_user(tracker: DialogueStateTracker) -> list[str]:

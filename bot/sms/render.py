@@ -15,9 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rasa.core.nlg.generator import ResponseVariationFilter
-
 from bot.dialogue.policy import CLASSIFIER_EMERGENCY_RESPONSE, RESPONSE_FOR_KIND
+from bot.dialogue.responses import response_text
 from bot.sms.encoding import count_segments, smart_encode
 
 CHANNEL = "sms"
@@ -129,10 +128,7 @@ def render_turn(messages: Iterable[Mapping[str, Any]], max_segments: int) -> Ren
     return Rendered(pack(parts, max_segments), options)
 
 
-def response_text(responses: Mapping[str, list[dict[str, Any]]], name: str,
-                  language: str) -> str:
-    """A domain response's text for this language on SMS, chosen as Rasa chooses."""
-    variations = ResponseVariationFilter(dict(responses)).responses_for_utter_action(
-        name, CHANNEL, {"language": language}
-    )
-    return smart_encode(plain(str(variations[0].get("text") or "")))
+def sms_response_text(responses: Mapping[str, list[dict[str, Any]]], name: str,
+                      language: str) -> str:
+    """A domain response's text for this language, as an SMS."""
+    return smart_encode(plain(response_text(responses, name, language, CHANNEL)))

@@ -7,6 +7,8 @@ Alembic's `alembic_version` table records which migrations a database has had.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -15,12 +17,19 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, create_engine
 from sqlalchemy.engine import Engine
 
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 #: Every app table is defined on this metadata (see `bot.clinics.directory`).
 metadata = MetaData()
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """Every stored time is UTC; SQLite gives them back without the zone."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=timezone.utc)
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -29,6 +38,12 @@ def make_engine(settings: Settings) -> Engine:
     if url.startswith("sqlite"):
         settings.var_dir.mkdir(parents=True, exist_ok=True)
     return create_engine(url, future=True, pool_pre_ping=True)
+
+
+@cache
+def process_engine() -> Engine:
+    """The one engine of a process (its pool is shared by every module that stores)."""
+    return make_engine(load_settings())
 
 
 def alembic_config(database_url: str) -> Config:

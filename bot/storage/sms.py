@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.storage.db import metadata
+from bot.storage.db import as_utc, metadata
 
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")
 
@@ -217,7 +217,7 @@ def claim_due(engine: Engine, now: datetime, lease: timedelta, limit: int = 50) 
             if row.pseudonym in seen:
                 continue
             seen.add(row.pseudonym)
-            due = row.status == "pending" and _aware(row.next_attempt_at) <= now
+            due = row.status == "pending" and as_utc(row.next_attempt_at) <= now
             if not due or len(claimed) >= limit:
                 continue
             won = conn.execute(update(sms_outbox).where(
@@ -226,11 +226,6 @@ def claim_due(engine: Engine, now: datetime, lease: timedelta, limit: int = 50) 
             if won:
                 claimed.append(OutboxRow(row.id, row.pseudonym, row.body, row.attempts))
     return claimed
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes; every stored time is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def mark_sent(engine: Engine, row_id: int, provider_sid: str, now: datetime) -> None:

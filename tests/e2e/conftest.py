@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, Page
 
 from bot.settings import load_settings
 from bot.training import ensure_model
 from tests.conftest import ROOT
+from tests.e2e.browser import chromium, new_page
 from tests.e2e.gateway import Gateway, sms_environment, start_gateway
 
 STARTUP_TIMEOUT = 300.0
@@ -63,9 +65,13 @@ class Server:
         return f"http://127.0.0.1:{self.rasa_port}"
 
     @property
+    def var_dir(self) -> Path:
+        return self.log.parent / "var"
+
+    @property
     def database_url(self) -> str:
         """The server's own SQLite database, for checking what it stored."""
-        return f"sqlite:///{self.log.parent / 'var' / 'healthbot.db'}"
+        return f"sqlite:///{self.var_dir / 'healthbot.db'}"
 
     def wait_ready(self, timeout: float = STARTUP_TIMEOUT) -> None:
         deadline = time.monotonic() + timeout
@@ -175,3 +181,16 @@ def server(model: Path, gateway: Gateway,
                            extra_env=sms_environment(gateway, ports[0]))
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One Chromium per test module (Playwright's loop must not outlive the module)."""
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    with new_page(browser) as opened:
+        yield opened

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import re
 import threading
 import time
@@ -21,7 +22,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from cryptography.fernet import Fernet
 from twilio.request_validator import RequestValidator
+
+from bot.sms.identity import PhoneIdentity
 
 ACCOUNT_SID = "AC" + "0" * 30 + "42"
 AUTH_TOKEN = "loopback-gateway-auth-token"
@@ -132,8 +136,6 @@ def start_gateway() -> tuple[Gateway, Callable[[], None]]:
 
 def sms_environment(gateway: Gateway, rasa_port: int) -> dict[str, str]:
     """What the operator configures: the webhook's public URL and the gateway account."""
-    from cryptography.fernet import Fernet
-
     return {
         "SMS_PUBLIC_URL": webhook_url(rasa_port),
         "TWILIO_API_BASE": gateway.api_base,
@@ -179,3 +181,22 @@ def post_form(url: str, form: dict[str, str], headers: dict[str, str]) -> tuple[
             return reply.status, reply.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
+
+
+def random_number(prefix: str = "+35840") -> str:
+    return prefix + "".join(random.choice("0123456789") for _ in range(7))
+
+
+def pseudonym(number: str) -> str:
+    """The conversation id the server gives a number (the test knows the HMAC key)."""
+    return PhoneIdentity(PSEUDONYM_KEY, Fernet.generate_key().decode()).pseudonym(number)
+
+
+def converse(phone: Phone, gateway: Gateway, text: str) -> list[str]:
+    """Send a text and return the SMS it brings back (all of this turn's)."""
+    before = len(gateway.delivered(phone.number))
+    status, body = phone.send(text)
+    assert status == 200 and EMPTY_TWIML_MARK in body
+    gateway.wait_for(phone.number, before + 1)
+    time.sleep(1.0)  # the rest of a turn that needs several SMS
+    return gateway.delivered(phone.number)[before:]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import random
 import re
 import time
 import urllib.error
@@ -13,22 +12,21 @@ import urllib.request
 from collections.abc import Callable
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, select
 from sqlalchemy.engine import Engine
 from twilio.request_validator import RequestValidator
 
 from bot.sms.encoding import UCS2
-from bot.sms.identity import PhoneIdentity
 from bot.storage import sms as store
 from tests.e2e.conftest import Server, http_json
 from tests.e2e.gateway import (
     AUTH_TOKEN,
-    EMPTY_TWIML_MARK,
-    PSEUDONYM_KEY,
     Gateway,
     Phone,
+    converse,
     post_form,
+    pseudonym,
+    random_number,
     webhook_url,
 )
 
@@ -36,14 +34,6 @@ pytestmark = pytest.mark.e2e
 
 #: Long enough for a reply that was going to come to have come.
 QUIET_SECONDS = 4.0
-
-
-def random_number(prefix: str = "+35840") -> str:
-    return prefix + "".join(random.choice("0123456789") for _ in range(7))
-
-
-def pseudonym(number: str) -> str:
-    return PhoneIdentity(PSEUDONYM_KEY, Fernet.generate_key().decode()).pseudonym(number)
 
 
 @pytest.fixture
@@ -64,16 +54,6 @@ def outbox(database: Engine, number: str) -> list[dict]:
                             .where(store.sms_outbox.c.pseudonym == pseudonym(number))
                             .order_by(store.sms_outbox.c.id))
         return [dict(row._mapping) for row in rows]
-
-
-def converse(phone: Phone, gateway: Gateway, text: str) -> list[str]:
-    """Send a text and return the SMS it brings back (all of this turn's)."""
-    before = len(gateway.delivered(phone.number))
-    status, body = phone.send(text)
-    assert status == 200 and EMPTY_TWIML_MARK in body
-    gateway.wait_for(phone.number, before + 1)
-    time.sleep(1.0)  # the rest of a turn that needs several SMS
-    return gateway.delivered(phone.number)[before:]
 
 
 def test_a_signed_finnish_message_gets_a_finnish_reply_and_no_number_is_kept(

@@ -13,61 +13,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.conftest import ROOT
+from tests.e2e.browser import (
+    ARTIFACTS,
+    TIMEOUT_MS,
+    bot_messages,
+    demo,
+    new_page,
+    open_chat,
+    say,
+    serious_violations,
+)
 from tests.e2e.conftest import Server, start_server
 
 pytestmark = pytest.mark.e2e
-
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = ROOT / "tests" / "e2e" / "widget" / "node_modules" / "axe-core" / "axe.min.js"
-ARTIFACTS = ROOT / "artifacts"
-TIMEOUT_MS = 60_000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: apt-get install chromium chromium-driver")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking"],
-        )
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(TIMEOUT_MS)
-    yield context.new_page()
-    context.close()
-
-
-def demo(server: Server) -> str:
-    return f"{server.url}/webhooks/webchat/demo"
-
-
-def open_chat(page: Page, server: Server) -> None:
-    page.goto(demo(server))
-    page.locator(".hb-launcher").click()
-    notice = page.locator(".hb-notice-ok")
-    if notice.is_visible():
-        notice.click()
-
-
-def say(page: Page, text: str) -> None:
-    page.locator("#hb-input").fill(text)
-    page.locator("#hb-input").press("Enter")
-
-
-def bot_messages(page: Page):
-    return page.locator(".hb-log .hb-bot")
-
 
 def test_finnish_chat_with_privacy_notice_and_lang(page: Page, server: Server) -> None:
     page.goto(demo(server))
@@ -161,19 +121,11 @@ def test_keyboard_only(page: Page, server: Server) -> None:
 
 
 def test_no_serious_accessibility_violations(browser: Browser, server: Server) -> None:
-    # axe is injected as a script, which the page's Content-Security-Policy would block
-    context = browser.new_context(bypass_csp=True)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    open_chat(page, server)
-    say(page, "hei")
-    expect(bot_messages(page).first).to_be_visible()
-    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    serious = [(v["id"], v["impact"], len(v["nodes"])) for v in result["violations"]
-               if v["impact"] in ("serious", "critical")]
-    context.close()
-    assert serious == []
+    with new_page(browser, bypass_csp=True) as page:
+        open_chat(page, server)
+        say(page, "hei")
+        expect(bot_messages(page).first).to_be_visible()
+        assert serious_violations(page) == []
 
 
 def test_the_demo_page_carries_a_content_security_policy(page: Page, server: Server) -> None:

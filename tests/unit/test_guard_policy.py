@@ -14,6 +14,7 @@ from rasa.shared.core.events import (
     ActionExecuted,
     ActionExecutionRejected,
     ActiveLoop,
+    SlotSet,
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -95,6 +96,10 @@ def test_classifier_emergency_inside_a_form_is_first_read_as_an_answer(policy, d
 
 
 def test_unsupported_language_and_ordinary_messages(policy, domain) -> None:
+    asked = DialogueStateTracker.from_events("s", [
+        ActionExecuted(ACTION_LISTEN_NAME), message("request_nurse"),
+        ActionExecuted("action_handoff"), SlotSet("handoff_ticket", 7)])
+    assert predicted(policy, asked, domain)[0] is None  # the request itself is not relayed
     unsupported = DialogueStateTracker.from_events(
         "s", [ActionExecuted(ACTION_LISTEN_NAME),
               message("greet", language={"code": "de", "confidence": 0.99, "supported": False})]
@@ -105,3 +110,40 @@ def test_unsupported_language_and_ordinary_messages(policy, domain) -> None:
               message("greet", language={"code": "fi", "confidence": 0.9, "supported": True})]
     )
     assert predicted(policy, ordinary, domain) == (None, [])
+
+
+def test_a_conversation_with_a_nurse_goes_to_the_ticket_and_red_flags_still_get_112(
+        policy, domain) -> None:
+    paused = [ActionExecuted(ACTION_LISTEN_NAME), SlotSet("handoff_ticket", 7),
+              ActionExecuted(ACTION_LISTEN_NAME)]
+    tracker = DialogueStateTracker.from_events("s", [*paused, message("greet")])
+    assert predicted(policy, tracker, domain)[0] == "action_handoff_relay"
+    tracker.update(ActionExecuted("action_handoff_relay"))
+    assert predicted(policy, tracker, domain)[0] == ACTION_LISTEN_NAME
+    red_flag = {"kinds": ["emergency"], "categories": ["chest_pain"]}
+    tracker = DialogueStateTracker.from_events(
+        "s", [*paused, message("emergency", red_flag=red_flag)])
+    assert predicted(policy, tracker, domain)[0] == "utter_emergency"
+    tracker.update(ActionExecuted("utter_emergency"))
+    assert predicted(policy, tracker, domain)[0] == "action_handoff_relay"  # the nurse sees it
+    asked = DialogueStateTracker.from_events("s", [
+        ActionExecuted(ACTION_LISTEN_NAME), message("request_nurse"),
+        ActionExecuted("action_handoff"), SlotSet("handoff_ticket", 7)])
+    assert predicted(policy, asked, domain)[0] is None  # the request itself is not relayed
+    unsupported = DialogueStateTracker.from_events(
+        "s", [*paused, message("greet", language={"code": "de", "supported": False})])
+    assert predicted(policy, unsupported, domain)[0] == "action_handoff_relay"
+
+
+def test_a_classifier_emergency_that_completed_a_form_was_an_answer(policy, domain) -> None:
+    """"3 days" can look like an emergency to the classifier; as the last triage answer
+    it completes the form, and the result must follow, not the 112 check."""
+    answered = [ActionExecuted(ACTION_LISTEN_NAME), ActiveLoop("triage_form"),
+                ActionExecuted(ACTION_LISTEN_NAME), message("emergency"),
+                ActionExecuted(ACTION_EXTRACT_SLOTS), ActionExecuted("triage_form"),
+                ActiveLoop(None)]
+    tracker = DialogueStateTracker.from_events("s", answered)
+    assert predicted(policy, tracker, domain)[0] is None
+    rejected = [*answered[:5], ActionExecutionRejected("triage_form"), ActiveLoop(None)]
+    tracker = DialogueStateTracker.from_events("s", rejected)
+    assert predicted(policy, tracker, domain)[0] == "utter_emergency_check"

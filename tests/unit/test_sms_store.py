@@ -70,13 +70,15 @@ def test_our_signature_is_twilios_signature() -> None:
 
 
 def test_local_secrets_are_made_once_and_kept_private(tmp_path: Path) -> None:
-    settings = replace(load_settings(), var_dir=tmp_path, pseudonym_key="", encryption_key="")
+    settings = replace(load_settings(), var_dir=tmp_path, pseudonym_key="", encryption_key="",
+                       session_key="")
     made = local_secrets(settings)
-    assert set(made) == {"HEALTHBOT_PSEUDONYM_KEY", "HEALTHBOT_ENCRYPTION_KEY"}
+    assert set(made) == {"HEALTHBOT_PSEUDONYM_KEY", "HEALTHBOT_ENCRYPTION_KEY",
+                         "HEALTHBOT_SESSION_KEY"}
     Fernet(made["HEALTHBOT_ENCRYPTION_KEY"].encode())  # a usable key
     assert local_secrets(settings) == made  # the same after a restart
     assert stat.S_IMODE((tmp_path / "secrets.env").stat().st_mode) == 0o600
-    configured = replace(settings, pseudonym_key="p", encryption_key="e")
+    configured = replace(settings, pseudonym_key="p", encryption_key="e", session_key="s")
     assert local_secrets(configured) == {}
 
 

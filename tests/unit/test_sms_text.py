@@ -17,7 +17,7 @@ from bot.sms.render import (
     pack,
     plain,
     render_turn,
-    response_text,
+    sms_response_text,
 )
 from tests.conftest import variation
 
@@ -129,7 +129,7 @@ def test_every_answer_fits_the_default_budget_in_one_sms(
     for name in responses:
         if name in SAFETY_RESPONSES:
             continue
-        text = response_text(responses, name, language)
+        text = sms_response_text(responses, name, language)
         assert count_segments(text).count <= 4, (name, language)
 
 
@@ -137,7 +137,7 @@ def test_sms_variants_do_not_teach_the_opt_out_word(responses: dict[str, Any]) -
     """On SMS "lopeta" stops every message, so the triage does not offer it there."""
     table = KeywordTable.from_file()
     for language in ("fi", "sv", "en"):
-        text = response_text(responses, "utter_triage_disclaimer", language)
+        text = sms_response_text(responses, "utter_triage_disclaimer", language)
         quoted = [word for word in text.replace("”", '"').replace("“", '"').split('"')[1::2]]
         assert quoted, text
         assert all(table.match(word) is None for word in quoted), (language, quoted)

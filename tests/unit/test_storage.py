@@ -12,10 +12,11 @@ from bot.settings import Settings, load_settings
 from bot.storage.db import init_db
 from bot.storage.endpoints import lock_store_config, render_endpoints, tracker_store_config
 
-HEAD = "0003"
+HEAD = "0004"
 APP_TABLES = {
     "alembic_version", "care_units", "care_unit_texts", "care_unit_exceptions",
     "webchat_sessions", "webchat_messages", "sms_numbers", "sms_inbound", "sms_outbox",
+    "nurses", "nurse_sessions", "login_attempts", "tickets", "ticket_messages", "audit_log",
 }
 
 

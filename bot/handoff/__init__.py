@@ -1,0 +1,1 @@
+"""From the bot to a nurse and back: tickets, nurse hours, delivery of nurse replies."""

@@ -1,0 +1,350 @@
+"""The nurse console: a web page behind a login where nurses work the handoff queue.
+
+Mounted by Rasa under `/webhooks/console/` (see `credentials.yml`):
+
+    GET  /login, POST /login, POST /logout
+    GET  /                      the queue (updates itself from /api/queue)
+    GET  /tickets/<id>          summary, transcript, claim / reply / close
+    POST /tickets/<id>/claim | /reply | /close
+    GET  /api/queue, /api/tickets/<id>   JSON for the live views
+    GET  /static/console.js, /static/console.css
+
+Sessions are random tokens in a signed, HttpOnly, SameSite=Strict cookie (only the
+token's hash is stored); every form carries the session's CSRF token; failed logins
+are counted per address and per client and refused for a while after too many. Every
+view, claim, reply and close is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.dialogue.responses import response_text
+from bot.handoff.accounts import authenticate
+from bot.language.identify import default_identifier
+from bot.settings import PROJECT_ROOT, SUPPORTED_LANGUAGES, TIMEZONE
+from bot.storage import handoff as store
+from channels.common import StoreBacked
+from channels.delivery import deliver, resume_events
+
+logger = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+CANNED_REPLIES = PROJECT_ROOT / "data" / "handoff" / "canned_replies.yml"
+SESSION_COOKIE = "hb_nurse"
+LOGIN_COOKIE = "hb_login"
+SESSION_LIFETIME = timedelta(hours=12)
+LOGIN_WINDOW = timedelta(minutes=15)
+#: Failed sign-ins before an address is refused for LOGIN_WINDOW; a client (one IP, maybe
+#: a whole ward behind one proxy) gets more room.
+MAX_FAILED_PER_ADDRESS = 5
+MAX_FAILED_PER_CLIENT = 50
+MAX_REPLY_CHARS = 2000
+CLOSED_RESPONSE = "utter_handoff_closed"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+_STATIC = {"console.js": "text/javascript; charset=utf-8",
+           "console.css": "text/css; charset=utf-8"}
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+TicketAction = Callable[[Request, "store.Nurse", "store.Ticket"], Awaitable[None]]
+
+
+class Refused(Exception):
+    """A request the console answers with `status` and a short reason."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+def _secure(resp: HTTPResponse) -> HTTPResponse:
+    resp.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _load_canned(path: Path = CANNED_REPLIES) -> dict[str, list[str]]:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    unknown = set(raw) - set(SUPPORTED_LANGUAGES)
+    if unknown:
+        raise ValueError(f"{path}: unknown languages {sorted(unknown)}")
+    return {language: [str(text) for text in texts] for language, texts in raw.items()}
+
+
+def _client(request: Request) -> str:
+    return request.remote_addr or request.ip or "unknown"
+
+
+def _clock(moment: datetime) -> str:
+    """A message's time as a Helsinki nurse reads it."""
+    return moment.astimezone(TIMEZONE).strftime("%H:%M")
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+class NurseConsole(StoreBacked, InputChannel):
+    """Rasa input channel that serves the console (it takes no resident messages)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "console"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._templates = Environment(loader=FileSystemLoader(HERE / "console_templates"),
+                                      autoescape=select_autoescape(default=True))
+        self._templates.filters["clock"] = _clock
+        self._canned = _load_canned()
+        self._static = {name: (HERE / "console_static" / name).read_text(encoding="utf-8")
+                        for name in _STATIC}
+
+    # ------------------------------------------------------------------ sessions
+
+    def _sign(self, value: str) -> str:
+        key = self.settings.session_key.encode()
+        digest = hmac.new(key, value.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+    def _unsign(self, cookie: str | None) -> str | None:
+        token, _, signature = (cookie or "").partition(".")
+        if token and signature and hmac.compare_digest(self._sign(token), signature):
+            return token
+        return None
+
+    def _set_cookie(self, resp: HTTPResponse, name: str, value: str, max_age: int) -> None:
+        resp.cookies[name] = value
+        cookie = resp.cookies[name]
+        cookie["httponly"] = True
+        cookie["samesite"] = "Strict"
+        cookie["path"] = "/webhooks/console"
+        cookie["max-age"] = max_age
+        if self.settings.cookie_secure:
+            cookie["secure"] = True
+
+    async def _nurse(self, request: Request) -> tuple[store.Nurse, str]:
+        """The logged-in nurse and the session's CSRF token, or Refused(401)."""
+        token = self._unsign(request.cookies.get(SESSION_COOKIE))
+        found = await self._db(store.session_nurse, token) if token else None
+        if found is None:
+            raise Refused(401, "login required")
+        return found
+
+    @staticmethod
+    def _check_csrf(request: Request, expected: str) -> None:
+        sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+        if not hmac.compare_digest(sent.encode(), expected.encode()):
+            raise Refused(403, "wrong or missing CSRF token")
+
+    # ------------------------------------------------------------------ pages
+
+    def _page(self, template: str, status: int = 200, **values: Any) -> HTTPResponse:
+        html = self._templates.get_template(template).render(**values)
+        return _secure(response.html(html, status=status))
+
+    def _login_page(self, status: int = 200, error: str = "") -> HTTPResponse:
+        nonce = secrets.token_urlsafe(24)
+        resp = self._page("login.html", status, csrf_token=self._sign(nonce), error=error)
+        self._set_cookie(resp, LOGIN_COOKIE, nonce, int(LOGIN_WINDOW.total_seconds()))
+        return resp
+
+    async def _login(self, request: Request) -> HTTPResponse:
+        nonce = request.cookies.get(LOGIN_COOKIE) or ""
+        sent = request.form.get("csrf_token") or ""
+        if not nonce or not hmac.compare_digest(self._sign(nonce), sent):
+            return self._login_page(403, "The form expired. Please sign in again.")
+        email = (request.form.get("email") or "").strip().lower()
+        password = request.form.get("password") or ""
+        keys = [f"email:{email}", f"client:{_client(request)}"]
+        limits = (MAX_FAILED_PER_ADDRESS, MAX_FAILED_PER_CLIENT)
+        counts = [await self._db(store.failed_logins, key, LOGIN_WINDOW) for key in keys]
+        if any(count >= limit for count, limit in zip(counts, limits, strict=True)):
+            logger.warning("console login refused: too many failed attempts")
+            return self._login_page(429, "Too many failed attempts. Try again in 15 minutes.")
+        nurse = await self._db(authenticate, email, password) if email and password else None
+        if nurse is None:
+            await self._db(store.record_failed_login, keys)
+            await self._db(store.audit, None, "login_failed", None, "")
+            return self._login_page(401, "Wrong e-mail address or password.")
+        await self._db(store.clear_failed_logins, keys[0])
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        await self._db(store.create_session, nurse.id, token, csrf, SESSION_LIFETIME)
+        await self._db(store.audit, nurse.id, "login")
+        resp = _secure(response.redirect("/webhooks/console/", status=303))
+        self._set_cookie(resp, SESSION_COOKIE, f"{token}.{self._sign(token)}",
+                         int(SESSION_LIFETIME.total_seconds()))
+        self._set_cookie(resp, LOGIN_COOKIE, "", 0)
+        return resp
+
+    def _ticket_json(self, ticket: store.Ticket, nurse: store.Nurse,
+                     now: datetime) -> dict[str, Any]:
+        return {
+            "id": ticket.id, "status": ticket.status, "channel": ticket.channel,
+            "language": ticket.language, "topic": ticket.topic, "level": ticket.level,
+            "created_at": _iso(ticket.created_at), "waiting_seconds": ticket.waiting_seconds(now),
+            "mine": ticket.nurse_id == nurse.id, "claimed": ticket.nurse_id is not None,
+            "summary": ticket.summary,
+            "messages": [{"author": m.author, "text": m.text, "language": m.language,
+                          "at": _iso(m.created_at)} for m in ticket.messages],
+        }
+
+    async def _ticket(self, ticket_id: int) -> store.Ticket:
+        ticket = await self._db(store.get_ticket, ticket_id)
+        if ticket is None:
+            raise Refused(404, "no such ticket")
+        return ticket
+
+    # ------------------------------------------------------------------ actions
+
+    def _ticket_action(self, run: TicketAction) -> Callable[..., Awaitable[HTTPResponse]]:
+        """A form post on a ticket; back to the ticket's page when it is done."""
+        async def handle(request: Request, nurse: store.Nurse, csrf: str,
+                         ticket_id: int) -> HTTPResponse:
+            ticket = await self._ticket(ticket_id)
+            await run(request, nurse, ticket)
+            return _secure(response.redirect(f"/webhooks/console/tickets/{ticket.id}",
+                                             status=303))
+        handle.__name__ = run.__name__.lstrip("_")
+        return handle
+
+    async def _claim(self, request: Request, nurse: store.Nurse, ticket: store.Ticket) -> None:
+        if not await self._db(store.claim, ticket.id, nurse.id):
+            raise Refused(409, "the ticket is not waiting any more")
+        await self._db(store.audit, nurse.id, "claim", ticket.id)
+
+    async def _reply(self, request: Request, nurse: store.Nurse, ticket: store.Ticket) -> None:
+        text = (request.form.get("text") or "").strip()
+        if not text:
+            raise Refused(400, "the reply is empty")
+        if len(text) > MAX_REPLY_CHARS:
+            raise Refused(413, f"a reply has at most {MAX_REPLY_CHARS} characters")
+        if ticket.status != "claimed" or ticket.nurse_id != nurse.id:
+            raise Refused(403, "only the nurse who claimed the ticket replies to it")
+        detected = default_identifier().identify(text)
+        language = detected.code if detected.supported else ticket.language
+        delivered = await deliver(request.app, self.engine, self.settings, ticket.sender_id,
+                                  ticket.channel, text, ticket.language, "nurse")
+        await self._db(store.add_message, ticket.id, "nurse", text, language, nurse.id)
+        await self._db(store.audit, nurse.id, "reply", ticket.id,
+                       "" if delivered else "not delivered: the resident opted out")
+
+    async def _close(self, request: Request, nurse: store.Nurse, ticket: store.Ticket) -> None:
+        if not await self._db(store.close, ticket.id, nurse.id):
+            raise Refused(403, "only the nurse who claimed the ticket closes it")
+        text = response_text(request.app.ctx.agent.domain.responses, CLOSED_RESPONSE,
+                             ticket.language or "en", channel=ticket.channel)
+        await deliver(request.app, self.engine, self.settings, ticket.sender_id,
+                      ticket.channel, text, ticket.language, "bot", resume_events())
+        await self._db(store.add_message, ticket.id, "bot", text, ticket.language)
+        await self._db(store.audit, nurse.id, "close", ticket.id)
+
+    # ------------------------------------------------------------------ routes
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        console = Blueprint("console", __name__)
+
+        def guarded(page: bool) -> Callable[..., Any]:
+            """Every route but login needs a nurse; pages send strangers to the login."""
+            def wrap(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Any]:
+                async def run(request: Request, **kwargs: Any) -> HTTPResponse:
+                    try:
+                        nurse, csrf = await self._nurse(request)
+                        if request.method == "POST":
+                            self._check_csrf(request, csrf)
+                        return await handler(request, nurse, csrf, **kwargs)
+                    except Refused as refused:
+                        if refused.status == 401 and page:
+                            return _secure(response.redirect("/webhooks/console/login",
+                                                             status=303))
+                        return _secure(response.json({"error": str(refused)},
+                                                     status=refused.status))
+                run.__name__ = handler.__name__
+                return run
+            return wrap
+
+        @console.route("/login", methods=["GET"])
+        async def login_form(request: Request) -> HTTPResponse:
+            return self._login_page()
+
+        @console.route("/login", methods=["POST"])
+        async def login(request: Request) -> HTTPResponse:
+            return await self._login(request)
+
+        @console.route("/logout", methods=["POST"])
+        @guarded(page=False)
+        async def logout(request: Request, nurse: store.Nurse, csrf: str) -> HTTPResponse:
+            token = self._unsign(request.cookies.get(SESSION_COOKIE)) or ""
+            await self._db(store.end_session, token)
+            await self._db(store.audit, nurse.id, "logout")
+            resp = _secure(response.redirect("/webhooks/console/login", status=303))
+            self._set_cookie(resp, SESSION_COOKIE, "", 0)
+            return resp
+
+        @console.route("/", methods=["GET"])
+        @guarded(page=True)
+        async def queue_page(request: Request, nurse: store.Nurse, csrf: str) -> HTTPResponse:
+            return self._page("queue.html", nurse=nurse, csrf_token=csrf)
+
+        @console.route("/api/queue", methods=["GET"])
+        @guarded(page=False)
+        async def queue_api(request: Request, nurse: store.Nurse, csrf: str) -> HTTPResponse:
+            now = store.utcnow()
+            tickets = await self._db(store.queue)
+            return _secure(response.json(
+                {"tickets": [self._ticket_json(t, nurse, now) for t in tickets]}))
+
+        @console.route("/tickets/<ticket_id:int>", methods=["GET"])
+        @guarded(page=True)
+        async def ticket_page(request: Request, nurse: store.Nurse, csrf: str,
+                              ticket_id: int) -> HTTPResponse:
+            ticket = await self._ticket(ticket_id)
+            await self._db(store.audit, nurse.id, "view", ticket.id)
+            canned = self._canned.get(ticket.language or "", self._canned.get("en", []))
+            return self._page("ticket.html", nurse=nurse, csrf_token=csrf, ticket=ticket,
+                              canned=canned, max_chars=MAX_REPLY_CHARS,
+                              data=self._ticket_json(ticket, nurse, store.utcnow()))
+
+        @console.route("/api/tickets/<ticket_id:int>", methods=["GET"])
+        @guarded(page=False)
+        async def ticket_api(request: Request, nurse: store.Nurse, csrf: str,
+                             ticket_id: int) -> HTTPResponse:
+            ticket = await self._ticket(ticket_id)
+            return _secure(response.json(self._ticket_json(ticket, nurse, store.utcnow())))
+
+        for action, run_action in (("claim", self._claim), ("reply", self._reply),
+                                   ("close", self._close)):
+            console.add_route(guarded(page=False)(self._ticket_action(run_action)),
+                              f"/tickets/<ticket_id:int>/{action}", methods=["POST"],
+                              name=f"ticket_{action}")
+
+        for name, content_type in _STATIC.items():
+            console.add_route(self._static_handler(name, content_type), f"/static/{name}",
+                              methods=["GET"], name=f"static_{name.replace('.', '_')}")
+        return console
+
+    def _static_handler(self, name: str,
+                        content_type: str) -> Callable[[Request], Awaitable[HTTPResponse]]:
+        async def serve(request: Request) -> HTTPResponse:
+            return _secure(response.text(self._static[name], content_type=content_type))
+        return serve

@@ -1,0 +1,251 @@
+"""Nurse handoff end to end: a resident asks for a nurse on the widget, by SMS or over
+REST; the ticket appears in the console; a nurse claims, replies and closes; the
+resident gets the reply on their channel and the bot back. Plus the console's locks:
+login, CSRF, rate limit, and only the claiming nurse may act."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import create_engine
+
+from bot.storage import handoff as store
+from tests.conftest import ROOT
+from tests.e2e.browser import (
+    ARTIFACTS,
+    bot_messages,
+    new_page,
+    open_chat,
+    say,
+    serious_violations,
+)
+from tests.e2e.conftest import Server
+from tests.e2e.gateway import Gateway, Phone, converse, pseudonym, random_number, webhook_url
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "a long nurse password"
+_CSRF = re.compile(r'name="csrf[-_]token" (?:value|content)="([^"]+)"')
+
+
+def add_nurse(server: Server, email: str) -> None:
+    """Through the operators' command, with the password on standard input."""
+    env = {"HEALTHBOT_VAR_DIR": str(server.var_dir), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "nurse", "add", email],
+                          input=PASSWORD + "\n", capture_output=True, text=True, cwd=ROOT,
+                          env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture(scope="module")
+def nurses(server: Server) -> dict[str, str]:
+    emails = {"anna": "anna@hel.fi", "bert": "bert@hel.fi"}
+    for email in emails.values():
+        add_nurse(server, email)
+    return emails
+
+
+class Console:
+    """A nurse's browser session with the console, over plain HTTP."""
+
+    def __init__(self, server: Server) -> None:
+        self.base = f"{server.url}/webhooks/console"
+        self.database = create_engine(server.database_url)
+        self.http = requests.Session()
+        self.csrf = ""
+
+    def login(self, email: str, password: str = PASSWORD) -> requests.Response:
+        form = self.http.get(f"{self.base}/login", timeout=30)
+        token = _CSRF.search(form.text).group(1)
+        reply = self.http.post(f"{self.base}/login", timeout=30, allow_redirects=False, data={
+            "email": email, "password": password, "csrf_token": token})
+        if reply.status_code == 303:
+            self.csrf = _CSRF.search(self.http.get(f"{self.base}/", timeout=30).text).group(1)
+        return reply
+
+    def queue(self) -> list[dict]:
+        reply = self.http.get(f"{self.base}/api/queue", timeout=30)
+        assert reply.status_code == 200
+        return reply.json()["tickets"]
+
+    def ticket(self, ticket_id: int) -> dict:
+        return self.http.get(f"{self.base}/api/tickets/{ticket_id}", timeout=30).json()
+
+    def act(self, ticket_id: int, action: str, csrf: str | None = None,
+            **form: str) -> requests.Response:
+        return self.http.post(f"{self.base}/tickets/{ticket_id}/{action}", timeout=60,
+                              allow_redirects=False,
+                              data={"csrf_token": self.csrf if csrf is None else csrf, **form})
+
+    def ticket_of(self, sender_id: str) -> dict:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            for ticket in store.queue(self.database):
+                if ticket.sender_id == sender_id:
+                    return self.ticket(ticket.id)
+            time.sleep(0.5)
+        raise AssertionError(f"no ticket for {sender_id}")
+
+
+@pytest.fixture
+def console(server: Server, nurses: dict[str, str]) -> Callable[[str], Console]:
+    def signed_in(name: str) -> Console:
+        session = Console(server)
+        assert session.login(nurses[name]).status_code == 303
+        return session
+    return signed_in
+
+
+def test_every_console_route_needs_a_signed_in_nurse(server: Server) -> None:
+    base = f"{server.url}/webhooks/console"
+    for page in ("/", "/tickets/1"):
+        reply = requests.get(base + page, allow_redirects=False, timeout=30)
+        assert reply.status_code == 303 and reply.headers["Location"].endswith("/login")
+    for api in ("/api/queue", "/api/tickets/1"):
+        assert requests.get(base + api, timeout=30).status_code == 401
+    for action in ("/logout", "/tickets/1/claim", "/tickets/1/reply", "/tickets/1/close"):
+        assert requests.post(base + action, data={"text": "x"}, timeout=30).status_code == 401
+    forged = {"hb_nurse": "stolen-or-made-up.signature"}
+    assert requests.get(base + "/api/queue", cookies=forged, timeout=30).status_code == 401
+    login = requests.get(base + "/login", timeout=30)
+    assert login.status_code == 200 and "Content-Security-Policy" in login.headers
+    cookie = login.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+
+
+def test_logins_need_the_form_token_and_are_rate_limited(server: Server,
+                                                          nurses: dict[str, str]) -> None:
+    base = f"{server.url}/webhooks/console"
+    stranger = requests.post(f"{base}/login", data={"email": nurses["bert"],
+                                                    "password": PASSWORD}, timeout=30)
+    assert stranger.status_code == 403  # no login form was ever loaded: CSRF
+    add_nurse(server, "carl@hel.fi")
+    guesser = Console(server)
+    for _ in range(5):
+        assert guesser.login("carl@hel.fi", "wrong password!!").status_code == 401
+    refused = guesser.login("carl@hel.fi")  # even the right password, for a while
+    assert refused.status_code == 429 and "Too many failed attempts" in refused.text
+    assert Console(server).login(nurses["bert"]).status_code == 303  # others still can
+
+
+def test_only_the_claiming_nurse_replies_and_a_wrong_csrf_token_is_refused(
+        server: Server, console: Callable[[str], Console]) -> None:
+    chat = server.chat()
+    chat.texts("Minulla on kova kurkkukipu")
+    [queued] = chat.texts("Haluan puhua hoitajalle")
+    assert queued.startswith("Siirsin keskustelun hoitajalle. Olet jonossa sijalla")
+    anna, bert = console("anna"), console("bert")
+    ticket = anna.ticket_of(chat.sender)
+    assert ticket["status"] == "waiting" and ticket["channel"] == "rest"
+    assert ticket["summary"]["said"][0] == "Minulla on kova kurkkukipu"
+    assert anna.act(ticket["id"], "claim", csrf="forged").status_code == 403
+    assert anna.act(ticket["id"], "claim").status_code == 303
+    assert bert.act(ticket["id"], "claim").status_code == 409
+    assert bert.act(ticket["id"], "reply", text="Hei, olen Bert").status_code == 403
+    assert bert.act(ticket["id"], "close").status_code == 403
+    assert anna.act(ticket["id"], "reply", text="Hei, olen hoitaja Anna.").status_code == 303
+    # While paused, the resident's messages go to the ticket, and a red flag gets 112.
+    assert chat.texts("Kurkku on edelleen kipeä") == []
+    [emergency] = chat.texts("Nyt en saa henkeä, huulet sinertää")
+    assert "112" in emergency
+    transcript = [(m["author"], m["text"]) for m in anna.ticket(ticket["id"])["messages"]]
+    assert transcript == [("nurse", "Hei, olen hoitaja Anna."),
+                          ("resident", "Kurkku on edelleen kipeä"),
+                          ("resident", "Nyt en saa henkeä, huulet sinertää")]
+    bot_said = [(e["text"], (e.get("metadata") or {}).get("author"))
+                for e in chat.tracker()["events"] if e["event"] == "bot"]
+    assert ("Hei, olen hoitaja Anna.", "nurse") in bot_said
+    assert anna.act(ticket["id"], "close").status_code == 303
+    assert chat.slot("handoff_ticket") is None
+    assert chat.texts("hei")  # the bot answers again
+    audit = [(row["action"], row["nurse_id"] is not None)
+             for row in store.audit_entries(create_engine(server.database_url), ticket["id"])]
+    assert [action for action, _ in audit] == ["claim", "reply", "close"]
+
+
+def test_a_handoff_by_sms_and_back(server: Server, gateway: Gateway,
+                                   console: Callable[[str], Console]) -> None:
+    resident = Phone(webhook_url(server.rasa_port), random_number())
+    (queued,) = converse(resident, gateway, "Haluan puhua hoitajalle")
+    assert queued.startswith("Siirsin keskustelun hoitajalle")
+    anna = console("anna")
+    ticket = anna.ticket_of(pseudonym(resident.number))
+    assert ticket["channel"] == "sms" and ticket["language"] == "fi"
+    anna.act(ticket["id"], "claim")
+    before = len(gateway.delivered(resident.number))
+    assert anna.act(ticket["id"], "reply", text="Hei, olen hoitaja. Mikä vaivaa?").status_code \
+        == 303
+    assert gateway.wait_for(resident.number, before + 1)[-1] == \
+        "Hei, olen hoitaja. Mikä vaivaa?"
+    resident.send("Selkä on jumissa")
+    deadline = time.monotonic() + 30
+    while len(anna.ticket(ticket["id"])["messages"]) < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    assert len(gateway.delivered(resident.number)) == before + 1  # the bot stays quiet
+    anna.act(ticket["id"], "close")
+    assert gateway.wait_for(resident.number, before + 2)[-1].startswith("Hoitaja päätti")
+    (greeting,) = converse(resident, gateway, "hei")
+    assert greeting.startswith("Hei!")
+
+
+def press(page: Page, selector: str) -> None:
+    page.locator(selector).focus()
+    page.keyboard.press("Enter")
+
+
+@pytest.fixture
+def nurse_page(browser: Browser) -> Iterator[Page]:
+    with new_page(browser, height=900, bypass_csp=True) as opened:
+        yield opened
+
+
+def test_a_widget_conversation_goes_to_the_console_and_back(
+        server: Server, page: Page, nurse_page: Page, nurses: dict[str, str]) -> None:
+    open_chat(page, server)
+    say(page, "Haluan puhua hoitajalle")
+    expect(bot_messages(page).last).to_contain_text("Olet jonossa sijalla")
+    console = f"{server.url}/webhooks/console"
+    nurse_page.goto(console + "/")
+    expect(nurse_page).to_have_url(re.compile(r"/login$"))
+    nurse_page.get_by_label("E-mail address").fill(nurses["anna"])
+    nurse_page.get_by_label("Password").fill(PASSWORD)
+    nurse_page.get_by_label("Password").press("Enter")
+    expect(nurse_page.locator("#queue-status")).to_contain_text("waiting")
+    tickets = nurse_page.locator("#queue tbody a")
+    expect(tickets.first).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    nurse_page.screenshot(path=str(ARTIFACTS / "console-queue.png"), full_page=True)
+    newest = max(tickets.all(), key=lambda link: int(link.inner_text().split()[-1]))
+    newest.click()
+    expect(nurse_page.locator("#transcript")).to_be_visible()
+    press(nurse_page, "#claim")  # the console works from the keyboard
+    nurse_page.locator(".canned-reply").first.click()
+    reply = nurse_page.get_by_label("Reply to the resident")
+    expect(reply).to_have_value(re.compile("sairaanhoitaja"))
+    reply.fill("Hei, olen hoitaja Anna. Miten voin auttaa?")
+    press(nurse_page, "#send")
+    expect(nurse_page.locator("#transcript .from-nurse")).to_contain_text("olen hoitaja Anna")
+    nurse_page.screenshot(path=str(ARTIFACTS / "console-ticket.png"), full_page=True)
+    assert serious_violations(nurse_page) == []
+    nurse_message = page.locator(".hb-log .hb-nurse")
+    expect(nurse_message).to_contain_text("Hei, olen hoitaja Anna. Miten voin auttaa?")
+    say(page, "Minulla on ollut kuumetta kolme päivää")
+    expect(nurse_page.locator("#transcript .from-resident")).to_contain_text("kuumetta")
+    press(nurse_page, "#close")
+    expect(bot_messages(page).last).to_contain_text("Hoitaja päätti keskustelun")
+    say(page, "Milloin Malmin terveysasema on auki?")  # the bot answers again
+    expect(bot_messages(page).last).to_contain_text("Tänään auki")
+    expect(page.locator(".hb-log")).to_contain_text("Malmin terveysasema, Talvelantie 4")
+    page.screenshot(path=str(ARTIFACTS / "widget-after-nurse.png"))
+    nurse_page.get_by_role("button", name="Sign out").click()
+    expect(nurse_page).to_have_url(re.compile(r"/login$"))
+    nurse_page.goto(console + "/")  # the old session is gone
+    expect(nurse_page).to_have_url(re.compile(r"/login$"))
