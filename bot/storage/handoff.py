@@ -36,7 +36,6 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.storage.db import as_utc, metadata
 
-STATUSES = ("waiting", "claimed", "closed")
 OPEN_STATUSES = ("waiting", "claimed")
 MESSAGE_AUTHORS = ("resident", "nurse", "bot")
 #: Queue order: the most urgent triage level first; a ticket without triage after `routine`.
