@@ -55,6 +55,8 @@ LOGIN_WINDOW = timedelta(minutes=15)
 MAX_FAILED_PER_ADDRESS = 5
 MAX_FAILED_PER_CLIENT = 50
 MAX_REPLY_CHARS = 2000
+MAX_EMAIL_CHARS = 254
+MAX_PASSWORD_CHARS = 1024
 CLOSED_RESPONSE = "utter_handoff_closed"
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -174,8 +176,10 @@ class NurseConsole(StoreBacked, InputChannel):
         sent = request.form.get("csrf_token") or ""
         if not nonce or not hmac.compare_digest(self._sign(nonce), sent):
             return self._login_page(403, "The form expired. Please sign in again.")
-        email = (request.form.get("email") or "").strip().lower()
+        email = (request.form.get("email") or "").strip().lower()[:MAX_EMAIL_CHARS]
         password = request.form.get("password") or ""
+        if len(password) > MAX_PASSWORD_CHARS:  # hashing megabytes is work for an attacker
+            password = ""
         keys = [f"email:{email}", f"client:{_client(request)}"]
         limits = (MAX_FAILED_PER_ADDRESS, MAX_FAILED_PER_CLIENT)
         counts = [await self._db(store.failed_logins, key, LOGIN_WINDOW) for key in keys]

@@ -133,6 +133,7 @@ def test_logins_need_the_form_token_and_are_rate_limited(server: Server,
     refused = guesser.login("carl@hel.fi")  # even the right password, for a while
     assert refused.status_code == 429 and "Too many failed attempts" in refused.text
     assert Console(server).login(nurses["bert"]).status_code == 303  # others still can
+    assert guesser.login("x" * 5000 + "@hel.fi", "p" * 100_000).status_code == 401
 
 
 def test_only_the_claiming_nurse_replies_and_a_wrong_csrf_token_is_refused(
