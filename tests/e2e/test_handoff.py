@@ -240,12 +240,23 @@ def test_a_widget_conversation_goes_to_the_console_and_back(
     expect(nurse_message).to_contain_text("Hei, olen hoitaja Anna. Miten voin auttaa?")
     say(page, "Minulla on ollut kuumetta kolme päivää")
     expect(nurse_page.locator("#transcript .from-resident")).to_contain_text("kuumetta")
+    # The resident leaves the page; a reply sent meanwhile waits for their return.
+    page.goto("about:blank")
+    nurse_page.get_by_label("Reply to the resident").fill("Juo runsaasti ja lepää.")
+    press(nurse_page, "#send")
+    expect(nurse_page.locator("#transcript .from-nurse").last).to_contain_text("lepää")
+    open_chat(page, server)
+    expect(page.locator(".hb-log .hb-nurse").last).to_contain_text("Juo runsaasti ja lepää.")
     press(nurse_page, "#close")
     expect(bot_messages(page).last).to_contain_text("Hoitaja päätti keskustelun")
     say(page, "Milloin Malmin terveysasema on auki?")  # the bot answers again
     expect(bot_messages(page).last).to_contain_text("Tänään auki")
     expect(page.locator(".hb-log")).to_contain_text("Malmin terveysasema, Talvelantie 4")
     page.screenshot(path=str(ARTIFACTS / "widget-after-nurse.png"))
+    ticket_id = int(nurse_page.url.rsplit("/", 1)[-1])
+    audit = store.audit_entries(create_engine(server.database_url), ticket_id)
+    assert {"view", "claim", "reply", "close"} <= {row["action"] for row in audit}
+    assert all(row["nurse_id"] is not None and row["at"] for row in audit)
     nurse_page.get_by_role("button", name="Sign out").click()
     expect(nurse_page).to_have_url(re.compile(r"/login$"))
     nurse_page.goto(console + "/")  # the old session is gone
