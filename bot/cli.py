@@ -115,12 +115,19 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     from bot.clinics.directory import DIRECTORY_CSV
+    from bot.clinics.hours import HoursSyntaxError
+    from bot.handoff.service import nurse_calendar
     from bot.storage.db import init_db
     from bot.storage.endpoints import write_endpoints
     from bot.supervisor import ProcessSpec, Supervisor
     from bot.training import ensure_model
 
     log = logging.getLogger("healthbot")
+    try:
+        nurse_calendar(settings.nurse_hours)
+    except HoursSyntaxError as exc:
+        log.error("NURSE_HOURS %r: %s", settings.nurse_hours, exc)
+        return 2
     init_db(settings)
     log.info(_import_directory(settings, settings.home / DIRECTORY_CSV, only_if_empty=True))
     model = ensure_model(settings)

@@ -109,3 +109,12 @@ def test_nurse_add_reads_the_password_from_standard_input(tmp_path: Path) -> Non
         assert refused.returncode == 2 and reason in refused.stderr
     engine = make_engine(replace(load_settings(), var_dir=tmp_path, database_url=""))
     assert authenticate(engine, "cli@hel.fi", PASSWORD) is not None
+
+
+def test_run_refuses_nurse_hours_it_cannot_read(tmp_path: Path) -> None:
+    env = {"HEALTHBOT_VAR_DIR": str(tmp_path), "PATH": "/usr/bin:/bin",
+           "NURSE_HOURS": "weekdays 8-16"}
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "run"], capture_output=True,
+                          text=True, cwd=ROOT, env=env, timeout=120)
+    assert done.returncode == 2
+    assert "NURSE_HOURS 'weekdays 8-16'" in done.stderr + done.stdout
