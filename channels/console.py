@@ -39,7 +39,8 @@ from bot.handoff.accounts import authenticate
 from bot.language.identify import default_identifier
 from bot.settings import PROJECT_ROOT, SUPPORTED_LANGUAGES, TIMEZONE
 from bot.storage import handoff as store
-from channels.common import StoreBacked
+from bot.storage.db import utcnow
+from channels.common import StoreBacked, secure, static_handler
 from channels.delivery import deliver, resume_events
 
 logger = logging.getLogger(__name__)
@@ -62,8 +63,7 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
-_STATIC = {"console.js": "text/javascript; charset=utf-8",
-           "console.css": "text/css; charset=utf-8"}
+_STATIC_FILES = ("console.js", "console.css")
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 TicketAction = Callable[[Request, "store.Nurse", "store.Ticket"], Awaitable[None]]
@@ -78,11 +78,7 @@ class Refused(Exception):
 
 
 def _secure(resp: HTTPResponse) -> HTTPResponse:
-    resp.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Referrer-Policy"] = "no-referrer"
-    resp.headers["Cache-Control"] = "no-store"
-    return resp
+    return secure(resp, CONTENT_SECURITY_POLICY, cache="no-store")
 
 
 def _load_canned(path: Path = CANNED_REPLIES) -> dict[str, list[str]]:
@@ -119,8 +115,6 @@ class NurseConsole(StoreBacked, InputChannel):
                                       autoescape=select_autoescape(default=True))
         self._templates.filters["clock"] = _clock
         self._canned = _load_canned()
-        self._static = {name: (HERE / "console_static" / name).read_text(encoding="utf-8")
-                        for name in _STATIC}
 
     # ------------------------------------------------------------------ sessions
 
@@ -313,7 +307,7 @@ class NurseConsole(StoreBacked, InputChannel):
         @console.route("/api/queue", methods=["GET"])
         @guarded(page=False)
         async def queue_api(request: Request, nurse: store.Nurse, csrf: str) -> HTTPResponse:
-            now = store.utcnow()
+            now = utcnow()
             tickets = await self._db(store.queue)
             return _secure(response.json(
                 {"tickets": [self._ticket_json(t, nurse, now) for t in tickets]}))
@@ -327,14 +321,14 @@ class NurseConsole(StoreBacked, InputChannel):
             canned = self._canned.get(ticket.language or "", self._canned.get("en", []))
             return self._page("ticket.html", nurse=nurse, csrf_token=csrf, ticket=ticket,
                               canned=canned, max_chars=MAX_REPLY_CHARS,
-                              data=self._ticket_json(ticket, nurse, store.utcnow()))
+                              data=self._ticket_json(ticket, nurse, utcnow()))
 
         @console.route("/api/tickets/<ticket_id:int>", methods=["GET"])
         @guarded(page=False)
         async def ticket_api(request: Request, nurse: store.Nurse, csrf: str,
                              ticket_id: int) -> HTTPResponse:
             ticket = await self._ticket(ticket_id)
-            return _secure(response.json(self._ticket_json(ticket, nurse, store.utcnow())))
+            return _secure(response.json(self._ticket_json(ticket, nurse, utcnow())))
 
         for action, run_action in (("claim", self._claim), ("reply", self._reply),
                                    ("close", self._close)):
@@ -342,13 +336,8 @@ class NurseConsole(StoreBacked, InputChannel):
                               f"/tickets/<ticket_id:int>/{action}", methods=["POST"],
                               name=f"ticket_{action}")
 
-        for name, content_type in _STATIC.items():
-            console.add_route(self._static_handler(name, content_type), f"/static/{name}",
-                              methods=["GET"], name=f"static_{name.replace('.', '_')}")
+        for name in _STATIC_FILES:
+            console.add_route(static_handler(HERE / "console_static" / name, _secure),
+                              f"/static/{name}", methods=["GET"],
+                              name=f"static_{name.replace('.', '_')}")
         return console
-
-    def _static_handler(self, name: str,
-                        content_type: str) -> Callable[[Request], Awaitable[HTTPResponse]]:
-        async def serve(request: Request) -> HTTPResponse:
-            return _secure(response.text(self._static[name], content_type=content_type))
-        return serve

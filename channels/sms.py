@@ -25,7 +25,7 @@ import re
 import urllib.parse
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -42,6 +42,7 @@ from bot.sms.encoding import count_segments
 from bot.sms.identity import IdentityError, PhoneIdentity, is_finnish, normalise_number
 from bot.sms.render import Option, chosen_payload, render_turn, sms_response_text
 from bot.storage import sms as store
+from bot.storage.db import utcnow
 from bot.triage.redflags import default_detector
 from channels.common import StoreBacked, conversation_language
 
@@ -104,13 +105,8 @@ def queue_texts(engine: Engine, settings: Settings, pseudonym: str, texts: list[
                     "unknown number" if state is None else "the number has opted out")
         return False
     bodies = render_turn([{"text": text} for text in texts], settings.sms_max_segments).bodies
-    store.enqueue(engine, pseudonym, _outbox_rows(bodies), _utcnow())
+    store.enqueue(engine, pseudonym, _outbox_rows(bodies), utcnow())
     return True
-
-
-def _utcnow() -> datetime:
-    """Delivery runs on the real clock, even when HEALTHBOT_NOW fixes the dialogue's."""
-    return datetime.now(timezone.utc)
 
 
 class SmsOutput(CollectingOutputChannel):
@@ -246,7 +242,7 @@ class SmsInput(StoreBacked, InputChannel):
         if len(body) > MAX_BODY_CHARS:
             return response.json({"error": "message_too_long"}, status=413)
         pseudonym = self.identity.pseudonym(number)
-        now = _utcnow()
+        now = utcnow()
         await self._db(store.remember_number, pseudonym, self.identity.encrypt(number), now)
         if await self._db(store.receive, message_sid, pseudonym, body, num_media, now):
             request.app.add_task(self._process_pending(request.app, on_new_message, message_sid))
@@ -257,7 +253,7 @@ class SmsInput(StoreBacked, InputChannel):
     async def _process_pending(self, app: Sanic, on_new_message: OnNewMessage,
                                message_sid: str | None = None) -> None:
         """Process one received message, or every one a crash or failure left behind."""
-        for inbound in await self._db(store.claim_inbound, _utcnow(), STALE_CLAIM, message_sid):
+        for inbound in await self._db(store.claim_inbound, utcnow(), STALE_CLAIM, message_sid):
             lock = self._locks.setdefault(inbound.pseudonym, asyncio.Lock())
             async with lock:
                 try:
@@ -266,7 +262,7 @@ class SmsInput(StoreBacked, InputChannel):
                     logger.exception("SMS %s from %s failed", inbound.message_sid,
                                      inbound.pseudonym)
                     continue
-            await self._db(store.mark_processed, inbound.message_sid, _utcnow())
+            await self._db(store.mark_processed, inbound.message_sid, utcnow())
 
     async def _recover_forever(self, app: Sanic, on_new_message: OnNewMessage) -> None:
         """Messages a crashed or failed worker left behind, at start and then regularly."""
@@ -298,7 +294,7 @@ class SmsInput(StoreBacked, InputChannel):
                                         language)
         rendered = render_turn(messages, self.settings.sms_max_segments)
         language = await conversation_language(app, state.pseudonym) or language
-        await self._db(store.update_number, state.pseudonym, _utcnow(), language=language,
+        await self._db(store.update_number, state.pseudonym, utcnow(), language=language,
                        options=[vars(option) for option in rendered.options])
         if state.opted_out and default_detector().detect(text) is None:
             logger.info("SMS reply to %s not sent: the number has opted out", state.pseudonym)
@@ -318,7 +314,7 @@ class SmsInput(StoreBacked, InputChannel):
                               text: str, language: str | None) -> None:
         """STOP ends all messages until START; the stop word also reaches the dialogue
         (silently), so a triage in progress ends as the resident asked."""
-        now = _utcnow()
+        now = utcnow()
         if keyword.kind == "stop":
             await self._db(store.update_number, state.pseudonym, now, opted_out=True, options=[])
             await self._converse(on_new_message, state.pseudonym, text, language)
@@ -336,7 +332,7 @@ class SmsInput(StoreBacked, InputChannel):
         await self._enqueue(pseudonym, [text])
 
     async def _enqueue(self, pseudonym: str, bodies: list[str]) -> None:
-        await self._db(store.enqueue, pseudonym, _outbox_rows(bodies), _utcnow())
+        await self._db(store.enqueue, pseudonym, _outbox_rows(bodies), utcnow())
         self._wake.set()
 
     async def _send_forever(self) -> None:
@@ -344,7 +340,7 @@ class SmsInput(StoreBacked, InputChannel):
             client = TwilioClient(self.settings, session)
             while True:
                 try:
-                    rows = await self._db(store.claim_due, _utcnow(), OUTBOX_LEASE)
+                    rows = await self._db(store.claim_due, utcnow(), OUTBOX_LEASE)
                     for row in rows:
                         await self._deliver(client, row)
                 except asyncio.CancelledError:
@@ -375,10 +371,10 @@ class SmsInput(StoreBacked, InputChannel):
                             MAX_RETRY_DELAY)
                 logger.warning("SMS %d to %s: %s; retry %d in %.1f s", row.id, row.pseudonym,
                                exc, attempts, delay.total_seconds())
-                await self._db(store.mark_retry, row.id, str(exc), _utcnow() + delay)
+                await self._db(store.mark_retry, row.id, str(exc), utcnow() + delay)
             else:
                 logger.error("SMS %d to %s failed for good: %s", row.id, row.pseudonym, exc)
                 await self._db(store.mark_failed, row.id, str(exc))
             return
-        await self._db(store.mark_sent, row.id, provider_sid, _utcnow())
+        await self._db(store.mark_sent, row.id, provider_sid, utcnow())
         logger.info("SMS %d to %s sent (%s)", row.id, row.pseudonym, provider_sid)

@@ -31,7 +31,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy.engine import Engine
 
 from bot.storage import webchat as store
-from channels.common import StoreBacked, conversation_language
+from channels.common import StoreBacked, conversation_language, secure, static_handler
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +43,6 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self' ws: wss:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
 )
-_STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
-                 ".html": "text/html; charset=utf-8"}
 _STATIC_FILES = {"widget.js": "widget.js", "widget.css": "widget.css", "demo": "demo.html",
                  "demo.css": "demo.css"}
 
@@ -56,25 +54,15 @@ class BadRequest(ValueError):
 
 
 def _secure(resp: HTTPResponse) -> HTTPResponse:
-    resp.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Referrer-Policy"] = "no-referrer"
-    return resp
+    return secure(resp, CONTENT_SECURITY_POLICY)
+
+
+def _static(resp: HTTPResponse) -> HTTPResponse:
+    return secure(resp, CONTENT_SECURITY_POLICY, cache="no-cache")
 
 
 def _error(status: int, code: str, **details: Any) -> HTTPResponse:
     return _secure(response.json({"error": code, **details}, status=status))
-
-
-def _static_handler(path: Path) -> Callable[[Request], Awaitable[HTTPResponse]]:
-    body = path.read_text(encoding="utf-8")
-
-    async def serve(request: Request) -> HTTPResponse:
-        resp = response.text(body, content_type=_STATIC_TYPES[path.suffix])
-        resp.headers["Cache-Control"] = "no-cache"
-        return _secure(resp)
-
-    return serve
 
 
 def _json_body(request: Request) -> dict[str, Any]:
@@ -214,7 +202,7 @@ class WebchatInput(StoreBacked, InputChannel):
             await self._serve_socket(request, ws, on_new_message)
 
         for route, filename in _STATIC_FILES.items():
-            webchat.add_route(_static_handler(STATIC_DIR / filename), f"/{route}",
+            webchat.add_route(static_handler(STATIC_DIR / filename, _static), f"/{route}",
                               methods=["GET"], name=f"static_{route.replace('.', '_')}")
 
         return webchat

@@ -25,6 +25,12 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 metadata = MetaData()
 
 
+def utcnow() -> datetime:
+    """The real clock, in UTC, for stored times (also when HEALTHBOT_NOW fixes the
+    dialogue's clock for opening hours)."""
+    return datetime.now(timezone.utc)
+
+
 def as_utc(moment: datetime | None) -> datetime | None:
     """Every stored time is UTC; SQLite gives them back without the zone."""
     if moment is None or moment.tzinfo is not None:

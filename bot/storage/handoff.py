@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.storage.db import as_utc, metadata
+from bot.storage.db import as_utc, metadata, utcnow
 
 OPEN_STATUSES = ("waiting", "claimed")
 MESSAGE_AUTHORS = ("resident", "nurse", "bot")
@@ -113,10 +113,6 @@ audit_log = Table(
     Column("detail", Text, nullable=False, server_default=""),
     Column("at", DateTime(timezone=True), nullable=False),
 )
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def token_hash(token: str) -> str:
