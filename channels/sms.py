@@ -276,8 +276,8 @@ class SmsInput(StoreBacked, InputChannel):
     async def _process(self, app: Sanic, on_new_message: OnNewMessage,
                        inbound: store.Inbound) -> None:
         state = await self._db(store.number_state, inbound.pseudonym)
-        number = self.identity.decrypt(state.number_encrypted)
-        language = state.language or ("fi" if is_finnish(number) else None)
+        language = state.language or (
+            "fi" if is_finnish(self.identity.decrypt(state.number_encrypted)) else None)
         text = inbound.body.strip()
         keyword = self._keywords.match(text)
         if keyword is not None:
