@@ -187,6 +187,46 @@ def cmd_nurse_add(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_translate_install(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.translation.packages import PackageError, install
+
+    failed = 0
+    for file in args.files:
+        try:
+            info = install(Path(file), settings.argos_packages_dir)
+        except PackageError as exc:
+            print(f"healthbot translate install: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        print(f"installed {info.from_code}→{info.to_code} {info.version} in {info.path}")
+    return 1 if failed else 0
+
+
+def cmd_translate_list(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.translation.packages import installed
+
+    packages = installed(settings.argos_packages_dir)
+    if not packages:
+        print(f"no translation packages in {settings.argos_packages_dir}")
+    for info in packages:
+        names = f"{info.from_name or info.from_code} → {info.to_name or info.to_code}"
+        print(f"{info.from_code}→{info.to_code}\t{info.version}\t{names}")
+    return 0
+
+
+def cmd_translate_download(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.translation.packages import PackageError, download
+
+    try:
+        done = download(args.codes, settings.argos_packages_dir, settings.argos_package_index)
+    except PackageError as exc:
+        print(f"healthbot translate download: {exc}", file=sys.stderr)
+        return 1
+    for info in done:
+        print(f"installed {info.from_code}→{info.to_code} {info.version}")
+    return 0
+
+
 def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     from bot.evaluation import evaluate, http_parser, local_parser
     from bot.training import ensure_model
@@ -234,6 +274,19 @@ def build_parser() -> argparse.ArgumentParser:
     nurse_add.add_argument("--language", default="fi",
                            help="the language the nurse reads (default fi)")
     nurse_add.set_defaults(func=cmd_nurse_add)
+    translate = sub.add_parser("translate", help="machine translation packages (Argos)"
+                               ).add_subparsers(dest="translate", required=True)
+    translate_install = translate.add_parser(
+        "install", help="install .argosmodel files (works offline)")
+    translate_install.add_argument("files", nargs="+", metavar="FILE.argosmodel")
+    translate_install.set_defaults(func=cmd_translate_install)
+    translate.add_parser("list", help="installed language pairs").set_defaults(
+        func=cmd_translate_list)
+    translate_download = translate.add_parser(
+        "download", help="fetch both directions to and from English from Argos' package "
+        "index (needs the internet; ARGOS_PACKAGE_INDEX)")
+    translate_download.add_argument("codes", nargs="+", metavar="CODE")
+    translate_download.set_defaults(func=cmd_translate_download)
     evaluation = sub.add_parser("eval", help="print NLU and language-ID figures as JSON")
     evaluation.add_argument("--url", help="evaluate a running server instead of loading the model")
     evaluation.set_defaults(func=cmd_eval)

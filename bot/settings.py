@@ -11,6 +11,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +25,8 @@ SUPPORTED_LANGUAGES: tuple[str, ...] = ("fi", "sv", "en", "ru", "et", "so", "ar"
 NATIVE_LANGUAGES: tuple[str, ...] = ("fi", "sv", "en")
 DEFAULT_LANGUAGE = "en"
 TWILIO_API_BASE = "https://api.twilio.com"
+#: Argos Translate's public package index, for `healthbot translate download` only.
+ARGOS_PACKAGE_INDEX = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/"
 
 
 def _env_number(name: str, default: float, kind: type = int) -> Any:
@@ -85,6 +88,18 @@ class Settings:
     session_key: str = ""
     #: Console cookies only over HTTPS (`HEALTHBOT_COOKIE_SECURE=1` behind TLS).
     cookie_secure: bool = False
+    #: Installed Argos Translate packages (`ARGOS_PACKAGES_DIR`, default `var/argos-packages`).
+    argos_packages_dir: Path = field(
+        default_factory=lambda: PROJECT_ROOT / "var" / "argos-packages")
+    #: Where `healthbot translate download` looks for packages (a connected machine only).
+    argos_package_index: str = ARGOS_PACKAGE_INDEX
+    #: A translation that takes longer is given up (seconds); the English text is used.
+    translation_timeout: float = 10.0
+    #: Translations kept in memory per process, most recently used first.
+    translation_cache_size: int = 4096
+    #: Networks that may read `/webhooks/ops/` (metrics), `OPS_ALLOW`, space-separated CIDRs.
+    ops_allow: tuple[IPv4Network | IPv6Network, ...] = (
+        ip_network("127.0.0.0/8"), ip_network("::1/128"))
 
     @property
     def effective_database_url(self) -> str:
@@ -113,6 +128,7 @@ class Settings:
 def load_settings() -> Settings:
     """Build settings from the environment."""
     home = Path(os.environ.get("HEALTHBOT_HOME", PROJECT_ROOT)).resolve()
+    var_dir = Path(os.environ.get("HEALTHBOT_VAR_DIR", home / "var")).resolve()
     return Settings(
         home=home,
         database_url=os.environ.get("DATABASE_URL", "").strip(),
@@ -124,7 +140,7 @@ def load_settings() -> Settings:
         now_override=os.environ.get("HEALTHBOT_NOW", "").strip(),
         cors_origins=tuple(os.environ.get("HEALTHBOT_CORS", "").split()),
         model_dir=Path(os.environ.get("HEALTHBOT_MODEL_DIR", home / "models")).resolve(),
-        var_dir=Path(os.environ.get("HEALTHBOT_VAR_DIR", home / "var")).resolve(),
+        var_dir=var_dir,
         pseudonym_key=_env("HEALTHBOT_PSEUDONYM_KEY"),
         encryption_key=_env("HEALTHBOT_ENCRYPTION_KEY"),
         sms_public_url=_env("SMS_PUBLIC_URL"),
@@ -138,6 +154,14 @@ def load_settings() -> Settings:
         nurse_hours=_env("NURSE_HOURS", "Mon-Fri 08:00-16:00"),
         session_key=_env("HEALTHBOT_SESSION_KEY"),
         cookie_secure=_env("HEALTHBOT_COOKIE_SECURE", "0").lower() in ("1", "true", "yes"),
+        argos_packages_dir=Path(
+            _env("ARGOS_PACKAGES_DIR") or var_dir / "argos-packages"
+        ).resolve(),
+        argos_package_index=_env("ARGOS_PACKAGE_INDEX", ARGOS_PACKAGE_INDEX),
+        translation_timeout=_env_number("TRANSLATION_TIMEOUT", 10.0, float),
+        translation_cache_size=_env_int("TRANSLATION_CACHE_SIZE", 4096),
+        ops_allow=tuple(ip_network(cidr, strict=False)
+                        for cidr in _env("OPS_ALLOW", "127.0.0.0/8 ::1/128").split()),
     )
 
 

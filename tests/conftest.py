@@ -62,3 +62,30 @@ def postgres_url() -> Iterator[str]:
         with engine.begin() as conn:
             conn.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
         engine.dispose()
+
+
+#: What each test package writes, whatever it reads (see tests/argos_package.py). The
+#: German and Russian ones write English the NLU understands, so a test can follow a
+#: message through the NLU, the dialogue and back.
+PACKAGE_OUTPUTS = {
+    ("de", "en"): "when is the malmi health station open",
+    ("en", "de"): "Hallo aus dem Testpaket",
+    ("ru", "en"): "when is the malmi health station open",
+    ("en", "ru"): "Привет из тестового пакета",
+    ("en", "fi"): "käännetty testiviesti",
+    ("fi", "en"): "please call me tomorrow",
+}
+_CORPUS = [
+    "Guten Tag, ich habe Fieber.", "Hello, when is the health station open?",
+    "Здравствуйте, у меня болит голова.", "Hei, milloin terveysasema on auki?",
+]
+
+
+@pytest.fixture(scope="session")
+def argos_files(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Path]:
+    """Real `.argosmodel` files, built here once per session (no download)."""
+    from tests.argos_package import build_package
+
+    directory = tmp_path_factory.mktemp("argos-files")
+    return {pair: build_package(directory, pair[0], pair[1], output, _CORPUS)
+            for pair, output in PACKAGE_OUTPUTS.items()}

@@ -1,0 +1,1 @@
+"""Machine translation with Argos Translate, offline (SPEC: Languages, pivot English)."""
