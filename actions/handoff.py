@@ -25,7 +25,9 @@ CLOSED_RESPONSE = "utter_handoff_closed"
 
 
 def _said(tracker: Tracker) -> list[str]:
-    """The resident's own words (not button payloads), oldest first."""
+    """The resident's own words (not button payloads), oldest first. The events keep
+    what the resident wrote; `latest_message` has what the NLU read, which for a
+    machine-translated language is English."""
     return [event.get("text") or "" for event in tracker.events
             if event.get("event") == "user" and not (event.get("text") or "/").startswith("/")]
 
@@ -66,7 +68,8 @@ class ActionHandoffRelay(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         ticket_id = tracker.get_slot(HANDOFF_SLOT)
-        text = tracker.latest_message.get("text") or ""
+        said = [event for event in tracker.events if event.get("event") == "user"]
+        text = (said[-1].get("text") if said else "") or ""
         relayed = await asyncio.to_thread(relay, process_engine(), int(ticket_id), text,
                                           tracker.get_slot("language"))
         if relayed:

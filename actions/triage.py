@@ -30,6 +30,9 @@ LEVEL_RESPONSES = {
     "routine": "utter_triage_level_routine",
     "self_care": "utter_triage_level_self_care",
 }
+#: Carries the topic's advice texts, so they pass the same response generator (and
+#: translation) as every other answer.
+GUIDANCE_RESPONSE = "utter_guidance_text"
 #: Levels whose advice includes contacting the resident's own health station.
 _STATION_LEVELS = frozenset({"same_day", "routine"})
 #: Intents that, with no answer in the message, interrupt triage for their own rule.
@@ -188,8 +191,8 @@ class ActionTriageResult(Action):
         language = text_language(tracker.get_slot("language"))
         dispatcher.utter_message(response=LEVEL_RESPONSES[level])
         if level not in ("emergency", "urgent"):
-            dispatcher.utter_message(text=topic.advice[language])
-        dispatcher.utter_message(text=topic.seek_care_if[language])
+            dispatcher.utter_message(response=GUIDANCE_RESPONSE, guidance=topic.advice[language])
+        dispatcher.utter_message(response=GUIDANCE_RESPONSE, guidance=topic.seek_care_if[language])
         if level in _STATION_LEVELS:
             self._own_station(dispatcher, tracker, language)
         dispatcher.utter_message(response="utter_triage_offer_nurse")

@@ -43,6 +43,7 @@ from bot.sms.identity import IdentityError, PhoneIdentity, is_finnish, normalise
 from bot.sms.render import Option, chosen_payload, render_turn, sms_response_text
 from bot.storage import sms as store
 from bot.storage.db import utcnow
+from bot.translation.component import pretranslate
 from bot.triage.redflags import default_detector
 from channels.common import StoreBacked, conversation_language
 
@@ -305,6 +306,7 @@ class SmsInput(StoreBacked, InputChannel):
                         language: str | None) -> list[dict[str, Any]]:
         output = SmsOutput()
         metadata = {HINT_METADATA_KEY: language} if language else {}
+        await pretranslate(text)
         await on_new_message(UserMessage(text, output, pseudonym, input_channel=self.name(),
                                          metadata=metadata))
         return output.messages

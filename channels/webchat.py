@@ -31,6 +31,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy.engine import Engine
 
 from bot.storage import webchat as store
+from bot.translation.component import pretranslate
 from channels.common import StoreBacked, conversation_language, secure, static_handler
 
 logger = logging.getLogger(__name__)
@@ -137,6 +138,7 @@ class WebchatInput(StoreBacked, InputChannel):
         shown = {"text": text} if not text.startswith("/") else {"text": body.get("title") or ""}
         seq = await self._db(store.append, sender_id, "resident", shown)
         collector = CollectingOutputChannel()
+        await pretranslate(text)
         await on_new_message(UserMessage(text, collector, sender_id,
                                          input_channel=self.name(), metadata=metadata))
         language = await conversation_language(request.app, sender_id)

@@ -45,6 +45,8 @@ RESPONSE_FOR_KIND = {
 #: The classifier alone (no red-flag pattern) is not sure enough for the full
 #: emergency instructions: it gets "if a life may be in danger, call 112 now".
 CLASSIFIER_EMERGENCY_RESPONSE = "utter_emergency_check"
+#: Hand-written, never shortened, split or machine-translated.
+SAFETY_RESPONSES = frozenset({*RESPONSE_FOR_KIND.values(), CLASSIFIER_EMERGENCY_RESPONSE})
 UNSUPPORTED_LANGUAGE_RESPONSE = "utter_language_unsupported"
 #: While a nurse has the conversation (a ticket in this slot), every message goes to the
 #: ticket through this action, after any red-flag answer.

@@ -15,13 +15,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.dialogue.policy import CLASSIFIER_EMERGENCY_RESPONSE, RESPONSE_FOR_KIND
+from bot.dialogue.policy import SAFETY_RESPONSES
 from bot.dialogue.responses import response_text
 from bot.sms.encoding import count_segments, smart_encode
 
 CHANNEL = "sms"
-#: Answers that are never split (they fit a concatenated SMS in every language).
-SAFETY_RESPONSES = frozenset({*RESPONSE_FOR_KIND.values(), CLASSIFIER_EMERGENCY_RESPONSE})
 #: Options this short, and this few, fit on one line: "1 = Kyllä, 2 = Ei".
 _INLINE_TITLE_CHARS = 20
 _INLINE_OPTIONS = 3
@@ -124,6 +122,7 @@ def render_turn(messages: Iterable[Mapping[str, Any]], max_segments: int) -> Ren
             options.extend(buttons)
         text = smart_encode(text)
         if text:
+            # safety answers are never split (they fit a concatenated SMS in every language)
             parts.append((text, message.get("utter_action") in SAFETY_RESPONSES))
     return Rendered(pack(parts, max_segments), options)
 

@@ -16,6 +16,8 @@ from sqlalchemy.engine import make_url
 
 from bot.settings import Settings
 
+#: Rasa's templated responses, translated for languages without their own (bot/translation).
+NLG = {"type": "bot.translation.nlg.TranslatingNLG"}
 _DIALECTS = {"postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqlite"}
 
 
@@ -58,6 +60,7 @@ def render_endpoints(settings: Settings) -> dict[str, Any]:
     endpoints: dict[str, Any] = {
         "action_endpoint": {"url": settings.action_url},
         "tracker_store": tracker_store_config(settings.effective_database_url),
+        "nlg": NLG,
     }
     lock_store = lock_store_config(settings.redis_url)
     if lock_store:

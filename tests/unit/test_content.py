@@ -20,6 +20,10 @@ RESPONSES = DOMAIN["responses"]
 ALL_LANGUAGES = ("fi", "sv", "ru", "et", "so", "ar", "uk")  # English is the default variation
 #: Answered in English on purpose: the resident wrote in a language we do not serve.
 ENGLISH_ONLY = {"utter_language_unsupported"}
+#: One variation for every language: the action fills in text already in the right one.
+FILLED_IN = {"utter_guidance_text"}
+#: Only said in languages without hand-written answers (machine translation notices).
+TRANSLATION_NOTICES = {"utter_machine_translated", "utter_translation_unavailable"}
 
 
 def languages_of(name: str) -> set[str]:
@@ -56,9 +60,17 @@ def test_validation_still_fails_on_a_response_nothing_uses(tmp_path: Path) -> No
     assert problems == ["The utterance 'utter_forgotten' is not used in any story or rule."]
 
 
-@pytest.mark.parametrize("name", sorted(set(RESPONSES) - ENGLISH_ONLY))
+@pytest.mark.parametrize(
+    "name", sorted(set(RESPONSES) - ENGLISH_ONLY - FILLED_IN - TRANSLATION_NOTICES)
+)
 def test_every_response_has_fi_sv_and_en(name: str) -> None:
     assert {"fi", "sv", "en"} <= languages_of(name)
+
+
+@pytest.mark.parametrize("name", sorted(TRANSLATION_NOTICES))
+def test_translation_notices_are_hand_written_in_the_next_tier_languages(name: str) -> None:
+    assert languages_of(name) == {"en", "ru", "et", "so", "ar", "uk"}
+    assert all("112" in item["text"] for item in RESPONSES[name])
 
 
 @pytest.mark.parametrize(

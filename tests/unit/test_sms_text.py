@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from bot.dialogue.policy import SAFETY_RESPONSES
 from bot.sms.encoding import GSM7, UCS2, count_segments, smart_encode
 from bot.sms.keywords import KeywordTable
 from bot.sms.render import (
-    SAFETY_RESPONSES,
     Option,
     chosen_payload,
     pack,
