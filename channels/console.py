@@ -37,9 +37,12 @@ from sanic.response import HTTPResponse
 from bot.dialogue.responses import response_text
 from bot.handoff.accounts import authenticate
 from bot.language.identify import default_identifier
-from bot.settings import PROJECT_ROOT, SUPPORTED_LANGUAGES, TIMEZONE
+from bot.settings import NATIVE_LANGUAGES, PROJECT_ROOT, SUPPORTED_LANGUAGES, TIMEZONE
 from bot.storage import handoff as store
 from bot.storage.db import utcnow
+from bot.translation.nlg import needs_translation, written_languages
+from bot.translation.packages import PIVOT
+from bot.translation.service import TranslationError, TranslationService, default_service
 from channels.common import StoreBacked, secure, static_handler
 from channels.delivery import deliver, resume_events
 
@@ -56,6 +59,8 @@ LOGIN_WINDOW = timedelta(minutes=15)
 MAX_FAILED_PER_ADDRESS = 5
 MAX_FAILED_PER_CLIENT = 50
 MAX_REPLY_CHARS = 2000
+#: A reply's language is detected when this sure; otherwise it is the nurse's own.
+REPLY_LANGUAGE_CONFIDENCE = 0.7
 MAX_EMAIL_CHARS = 254
 MAX_PASSWORD_CHARS = 1024
 CLOSED_RESPONSE = "utter_handoff_closed"
@@ -93,9 +98,9 @@ def _client(request: Request) -> str:
     return request.remote_addr or request.ip or "unknown"
 
 
-def _clock(moment: datetime) -> str:
-    """A message's time as a Helsinki nurse reads it."""
-    return moment.astimezone(TIMEZONE).strftime("%H:%M")
+def _clock(moment: str) -> str:
+    """A message's time (ISO 8601, as in the JSON) as a Helsinki nurse reads it."""
+    return datetime.fromisoformat(moment).astimezone(TIMEZONE).strftime("%H:%M")
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -115,6 +120,10 @@ class NurseConsole(StoreBacked, InputChannel):
                                       autoescape=select_autoescape(default=True))
         self._templates.filters["clock"] = _clock
         self._canned = _load_canned()
+
+    @property
+    def _translator(self) -> TranslationService:
+        return default_service(self.settings)
 
     # ------------------------------------------------------------------ sessions
 
@@ -195,17 +204,45 @@ class NurseConsole(StoreBacked, InputChannel):
         self._set_cookie(resp, LOGIN_COOKIE, "", 0)
         return resp
 
-    def _ticket_json(self, ticket: store.Ticket, nurse: store.Nurse,
-                     now: datetime) -> dict[str, Any]:
+    async def _ticket_json(self, ticket: store.Ticket, nurse: store.Nurse,
+                           now: datetime) -> dict[str, Any]:
+        """The ticket as the nurse reads it: each message with a translation into the
+        nurse's language where it was written in another (a reply keeps the version
+        the resident received)."""
+        messages = []
+        for m in ticket.messages:
+            message = {"author": m.author, "text": m.text, "language": m.language,
+                       "at": _iso(m.created_at)}
+            if m.translation is not None:
+                message.update(translation=m.translation,
+                               translation_language=m.translation_language)
+            else:
+                message.update(await self._translation(m.text, m.language, nurse.language))
+            messages.append(message)
+        said = [{"text": text, "language": ticket.language,
+                 **await self._translation(text, ticket.language, nurse.language)}
+                for text in ticket.summary.get("said") or []]
         return {
             "id": ticket.id, "status": ticket.status, "channel": ticket.channel,
             "language": ticket.language, "topic": ticket.topic, "level": ticket.level,
             "created_at": _iso(ticket.created_at), "waiting_seconds": ticket.waiting_seconds(now),
             "mine": ticket.nurse_id == nurse.id, "claimed": ticket.nurse_id is not None,
-            "summary": ticket.summary,
-            "messages": [{"author": m.author, "text": m.text, "language": m.language,
-                          "at": _iso(m.created_at)} for m in ticket.messages],
+            "summary": {**ticket.summary, "said": said},
+            "messages": messages,
         }
+
+    async def _translation(self, text: str, source: str | None,
+                           target: str) -> dict[str, str]:
+        """A translation for display, or a note saying why there is none."""
+        if not source or source == target:
+            return {}
+        try:
+            translated = await self._translator.translate_async(text, source, target)
+        except TranslationError as exc:
+            # fi, sv and en are the city's languages: no note on every message for them
+            return {} if source in NATIVE_LANGUAGES else {"translation_note":
+                                                          f"not translated: {exc}"}
+        return {"translation": translated, "translation_language": target}
 
     async def _ticket(self, ticket_id: int) -> store.Ticket:
         ticket = await self._db(store.get_ticket, ticket_id)
@@ -240,18 +277,28 @@ class NurseConsole(StoreBacked, InputChannel):
         if ticket.status != "claimed" or ticket.nurse_id != nurse.id:
             raise Refused(403, "only the nurse who claimed the ticket replies to it")
         detected = default_identifier().identify(text)
-        language = detected.code if detected.supported else ticket.language
+        language = detected.code if detected.supported and \
+            detected.confidence >= REPLY_LANGUAGE_CONFIDENCE else nurse.language
+        translated = await self._translation(text, language, ticket.language or language)
+        sent = translated.get("translation", text)
         delivered = await deliver(request.app, self.engine, self.settings, ticket.sender_id,
-                                  ticket.channel, text, ticket.language, "nurse")
-        await self._db(store.add_message, ticket.id, "nurse", text, language, nurse.id)
+                                  ticket.channel, sent, ticket.language, "nurse")
+        await self._db(store.add_message, ticket.id, "nurse", text, language, nurse.id,
+                       translated.get("translation"), translated.get("translation_language"))
+        notes = [translated.get("translation_note", ""),
+                 "" if delivered else "not delivered: the resident opted out"]
         await self._db(store.audit, nurse.id, "reply", ticket.id,
-                       "" if delivered else "not delivered: the resident opted out")
+                       "; ".join(note for note in notes if note))
 
     async def _close(self, request: Request, nurse: store.Nurse, ticket: store.Ticket) -> None:
         if not await self._db(store.close, ticket.id, nurse.id):
             raise Refused(403, "only the nurse who claimed the ticket closes it")
-        text = response_text(request.app.ctx.agent.domain.responses, CLOSED_RESPONSE,
-                             ticket.language or "en", channel=ticket.channel)
+        responses = request.app.ctx.agent.domain.responses
+        text = response_text(responses, CLOSED_RESPONSE, ticket.language or "en",
+                             channel=ticket.channel)
+        if needs_translation(written_languages(responses[CLOSED_RESPONSE]), CLOSED_RESPONSE,
+                             ticket.language):
+            text = (await self._translation(text, PIVOT, ticket.language)).get("translation", text)
         await deliver(request.app, self.engine, self.settings, ticket.sender_id,
                       ticket.channel, text, ticket.language, "bot", resume_events())
         await self._db(store.add_message, ticket.id, "bot", text, ticket.language)
@@ -321,14 +368,14 @@ class NurseConsole(StoreBacked, InputChannel):
             canned = self._canned.get(ticket.language or "", self._canned.get("en", []))
             return self._page("ticket.html", nurse=nurse, csrf_token=csrf, ticket=ticket,
                               canned=canned, max_chars=MAX_REPLY_CHARS,
-                              data=self._ticket_json(ticket, nurse, utcnow()))
+                              data=await self._ticket_json(ticket, nurse, utcnow()))
 
         @console.route("/api/tickets/<ticket_id:int>", methods=["GET"])
         @guarded(page=False)
         async def ticket_api(request: Request, nurse: store.Nurse, csrf: str,
                              ticket_id: int) -> HTTPResponse:
             ticket = await self._ticket(ticket_id)
-            return _secure(response.json(self._ticket_json(ticket, nurse, utcnow())))
+            return _secure(response.json(await self._ticket_json(ticket, nurse, utcnow())))
 
         for action, run_action in (("claim", self._claim), ("reply", self._reply),
                                    ("close", self._close)):

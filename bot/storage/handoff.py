@@ -99,6 +99,9 @@ ticket_messages = Table(
     Column("nurse_id", Integer, ForeignKey("nurses.id")),
     Column("text", Text, nullable=False),
     Column("language", String(8)),
+    # A nurse's reply as the resident received it, machine-translated (migration 0005).
+    Column("translation", Text),
+    Column("translation_language", String(8)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("author IN ('resident', 'nurse', 'bot')", name="ck_ticket_messages_author"),
 )
@@ -215,6 +218,8 @@ class TicketMessage:
     language: str | None
     created_at: datetime
     nurse_id: int | None = None
+    translation: str | None = None
+    translation_language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -284,7 +289,8 @@ def get_ticket(engine: Engine, ticket_id: int) -> Ticket | None:
         if row is None:
             return None
         messages = [
-            TicketMessage(m.id, m.author, m.text, m.language, as_utc(m.created_at), m.nurse_id)
+            TicketMessage(m.id, m.author, m.text, m.language, as_utc(m.created_at), m.nurse_id,
+                          m.translation, m.translation_language)
             for m in conn.execute(select(ticket_messages)
                                   .where(ticket_messages.c.ticket_id == ticket_id)
                                   .order_by(ticket_messages.c.id))
@@ -293,13 +299,15 @@ def get_ticket(engine: Engine, ticket_id: int) -> Ticket | None:
 
 
 def add_message(engine: Engine, ticket_id: int, author: str, text: str,
-                language: str | None, nurse_id: int | None = None) -> int:
+                language: str | None, nurse_id: int | None = None,
+                translation: str | None = None, translation_language: str | None = None) -> int:
     if author not in MESSAGE_AUTHORS:
         raise ValueError(f"unknown author {author!r}")
     with engine.begin() as conn:
         result = conn.execute(ticket_messages.insert().values(
             ticket_id=ticket_id, author=author, text=text, language=language,
-            nurse_id=nurse_id, created_at=utcnow()))
+            nurse_id=nurse_id, translation=translation,
+            translation_language=translation_language, created_at=utcnow()))
         return int(result.inserted_primary_key[0])
 
 

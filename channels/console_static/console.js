@@ -54,6 +54,19 @@
       waiting + " waiting, " + (data.tickets.length - waiting) + " being answered";
   }
 
+  // The same markup as the page's `translation` macro (ticket.html).
+  function translationOf(message) {
+    if (message.translation !== undefined) {
+      var span = el("span", null, "translation");
+      span.lang = message.translation_language;
+      span.appendChild(el("span", "Machine translation (" + message.translation_language + "):", "label"));
+      span.appendChild(document.createTextNode(" " + message.translation));
+      return span;
+    }
+    if (message.translation_note) return el("span", message.translation_note, "translation missing");
+    return null;
+  }
+
   function renderTranscript(list, data) {
     if (String(data.messages.length) === list.dataset.count) return;
     list.dataset.count = String(data.messages.length);
@@ -69,6 +82,8 @@
       var text = el("span", message.text, "text");
       if (message.language) text.lang = message.language;
       item.appendChild(text);
+      var translation = translationOf(message);
+      if (translation) item.appendChild(translation);
       return item;
     }));
   }

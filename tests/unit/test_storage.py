@@ -12,7 +12,7 @@ from bot.settings import Settings, load_settings
 from bot.storage.db import init_db
 from bot.storage.endpoints import lock_store_config, render_endpoints, tracker_store_config
 
-HEAD = "0004"
+HEAD = "0005"
 APP_TABLES = {
     "alembic_version", "care_units", "care_unit_texts", "care_unit_exceptions",
     "webchat_sessions", "webchat_messages", "sms_numbers", "sms_inbound", "sms_outbox",
