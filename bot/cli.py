@@ -187,6 +187,23 @@ def cmd_nurse_add(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_nurse_language(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.handoff.accounts import AccountError, set_language
+    from bot.storage.db import init_db, make_engine
+
+    init_db(settings)
+    engine = make_engine(settings)
+    try:
+        set_language(engine, args.email, args.language)
+    except AccountError as exc:
+        print(f"healthbot nurse language: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(f"nurse {args.email} now reads {args.language}")
+    return 0
+
+
 def cmd_translate_install(settings: Settings, args: argparse.Namespace) -> int:
     from bot.translation.packages import PackageError, install
 
@@ -274,6 +291,11 @@ def build_parser() -> argparse.ArgumentParser:
     nurse_add.add_argument("--language", default="fi",
                            help="the language the nurse reads (default fi)")
     nurse_add.set_defaults(func=cmd_nurse_add)
+    nurse_language = nurse.add_parser(
+        "language", help="the language a nurse reads; the console translates into it")
+    nurse_language.add_argument("email")
+    nurse_language.add_argument("language")
+    nurse_language.set_defaults(func=cmd_nurse_language)
     translate = sub.add_parser("translate", help="machine translation packages (Argos)"
                                ).add_subparsers(dest="translate", required=True)
     translate_install = translate.add_parser(

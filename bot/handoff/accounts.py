@@ -22,17 +22,29 @@ class AccountError(ValueError):
     """An address or password the console cannot accept; the message says why."""
 
 
+def _check_language(language: str) -> None:
+    if language not in SUPPORTED_LANGUAGES:
+        raise AccountError(f"unknown language {language!r} "
+                           f"(one of {', '.join(SUPPORTED_LANGUAGES)})")
+
+
 def add_nurse(engine: Engine, email: str, password: str, language: str = "fi") -> int:
     if not _EMAIL.match(email.strip()):
         raise AccountError(f"{email!r} is not an e-mail address")
     if len(password) < MIN_PASSWORD_CHARS:
         raise AccountError(f"the password needs at least {MIN_PASSWORD_CHARS} characters")
-    if language not in SUPPORTED_LANGUAGES:
-        raise AccountError(f"unknown language {language!r}")
+    _check_language(language)
     try:
         return store.add_nurse(engine, email, _HASHER.hash(password), language)
     except ValueError as exc:
         raise AccountError(str(exc)) from exc
+
+
+def set_language(engine: Engine, email: str, language: str) -> None:
+    """The language the console translates residents' messages into for this nurse."""
+    _check_language(language)
+    if not store.set_language(engine, email, language):
+        raise AccountError(f"no nurse account for {email}")
 
 
 def authenticate(engine: Engine, email: str, password: str) -> store.Nurse | None:

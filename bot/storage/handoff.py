@@ -156,6 +156,14 @@ def nurse_by_email(engine: Engine, email: str) -> Nurse | None:
     return _nurse(row) if row else None
 
 
+def set_language(engine: Engine, email: str, language: str) -> bool:
+    """The language a nurse reads; False when there is no such account."""
+    with engine.begin() as conn:
+        result = conn.execute(update(nurses).where(nurses.c.email == email.strip().lower())
+                              .values(language=language))
+        return result.rowcount > 0
+
+
 def set_password_hash(engine: Engine, nurse_id: int, password_hash: str) -> None:
     """After a login, when the hashing parameters have been raised since the account was made."""
     with engine.begin() as conn:

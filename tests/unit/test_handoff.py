@@ -108,7 +108,17 @@ def test_nurse_add_reads_the_password_from_standard_input(tmp_path: Path) -> Non
                                  cwd=ROOT, env=env, timeout=120)
         assert refused.returncode == 2 and reason in refused.stderr
     engine = make_engine(replace(load_settings(), var_dir=tmp_path, database_url=""))
-    assert authenticate(engine, "cli@hel.fi", PASSWORD) is not None
+    assert authenticate(engine, "cli@hel.fi", PASSWORD).language == "fi"
+    language = [sys.executable, "-m", "bot.cli", "nurse", "language"]
+    done = subprocess.run([*language, "cli@hel.fi", "sv"], capture_output=True, text=True,
+                          cwd=ROOT, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert authenticate(engine, "cli@hel.fi", PASSWORD).language == "sv"
+    for args, reason in ((["cli@hel.fi", "xx"], "unknown language"),
+                         (["nobody@hel.fi", "fi"], "no nurse account")):
+        refused = subprocess.run([*language, *args], capture_output=True, text=True,
+                                 cwd=ROOT, env=env, timeout=120)
+        assert refused.returncode == 2 and reason in refused.stderr
 
 
 def test_run_refuses_nurse_hours_it_cannot_read(tmp_path: Path) -> None:
