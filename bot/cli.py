@@ -18,22 +18,24 @@ import getpass
 import json
 import logging
 import sys
+from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from bot.settings import Settings, load_settings, local_secrets
 
 #: Rasa's command line has flags, not levels, for its verbosity.
+#: `healthbot run` purges old data this often (and right at start).
+PURGE_INTERVAL = 24 * 3600
 _RASA_VERBOSITY = {
     "DEBUG": "--debug", "INFO": "--verbose", "WARNING": "--quiet", "ERROR": "--quiet",
 }
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from bot.logs import configure
+
+    configure(settings.log_level)
 
 
 def cmd_db_init(settings: Settings, _args: argparse.Namespace) -> int:
@@ -117,9 +119,10 @@ def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     from bot.clinics.directory import DIRECTORY_CSV
     from bot.clinics.hours import HoursSyntaxError
     from bot.handoff.service import nurse_calendar
+    from bot.metrics import MULTIPROCESS_DIR
     from bot.storage.db import init_db
     from bot.storage.endpoints import write_endpoints
-    from bot.supervisor import ProcessSpec, Supervisor
+    from bot.supervisor import PeriodicJob, ProcessSpec, Supervisor
     from bot.training import ensure_model
 
     log = logging.getLogger("healthbot")
@@ -134,15 +137,19 @@ def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     endpoints = write_endpoints(settings)
     python = sys.executable
     env = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1", **local_secrets(settings)}
+    rasa_env = {**env, MULTIPROCESS_DIR: str(_fresh_metrics_dir(settings))}
     home = str(settings.home)
     supervisor = Supervisor(
-        [
+        jobs=[PeriodicJob("retention purge", PURGE_INTERVAL, partial(
+            _purge, settings, timedelta(days=settings.retention_days)))],
+        specs=[
+            # `-m bot.logs` runs them with JSON logs, personal data redacted
             ProcessSpec("action server", [
-                python, "-m", "rasa_sdk", "--actions", "actions",
+                python, "-m", "bot.logs", "rasa_sdk", "--actions", "actions",
                 "--port", str(settings.action_port),
             ], env, home),
             ProcessSpec("rasa server", [
-                python, "-m", "rasa", "run", "--enable-api",
+                python, "-m", "bot.logs", "rasa", "run", "--enable-api",
                 "--model", str(model),
                 "--endpoints", str(endpoints),
                 "--credentials", str(settings.home / "credentials.yml"),
@@ -150,7 +157,7 @@ def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
                 "--port", str(settings.rasa_port),
                 _RASA_VERBOSITY.get(settings.log_level, "--verbose"),
                 *(["--cors", *settings.cors_origins] if settings.cors_origins else []),
-            ], env, home),
+            ], rasa_env, home),
         ]
     )
     log.info(
@@ -158,6 +165,29 @@ def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
         settings.host, settings.rasa_port, settings.action_port,
     )
     return supervisor.run()
+
+
+def _purge(settings: Settings, older_than: timedelta) -> dict[str, int]:
+    """`healthbot purge`, and daily in `healthbot run` (the supervisor logs the counts)."""
+    from bot.storage.db import make_engine
+    from bot.storage.retention import purge
+
+    engine = make_engine(settings)
+    try:
+        return purge(engine, older_than)
+    finally:
+        engine.dispose()
+
+
+def _fresh_metrics_dir(settings: Settings) -> Path:
+    """Where this instance's Sanic workers keep their metrics; emptied at each start,
+    as prometheus_client's multiprocess mode requires."""
+    import shutil
+
+    directory = settings.var_dir / "metrics" / str(settings.rasa_port)
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    return directory
 
 
 def _read_password() -> str:
@@ -201,6 +231,20 @@ def cmd_nurse_language(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     print(f"nurse {args.email} now reads {args.language}")
+    return 0
+
+
+def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.storage.db import init_db
+    from bot.storage.retention import parse_period
+
+    try:
+        period = parse_period(args.older_than)
+    except ValueError as exc:
+        print(f"healthbot purge: {exc}", file=sys.stderr)
+        return 2
+    init_db(settings)
+    print(json.dumps({"older_than": args.older_than, "deleted": _purge(settings, period)}))
     return 0
 
 
@@ -296,6 +340,12 @@ def build_parser() -> argparse.ArgumentParser:
     nurse_language.add_argument("email")
     nurse_language.add_argument("language")
     nurse_language.set_defaults(func=cmd_nurse_language)
+    purge_parser = sub.add_parser(
+        "purge", help="delete conversations, tickets and queues older than a period")
+    purge_parser.add_argument("--older-than", required=True, metavar="PERIOD",
+                              help="30d, 12h or 90m (healthbot run purges daily, "
+                              "RETENTION_DAYS)")
+    purge_parser.set_defaults(func=cmd_purge)
     translate = sub.add_parser("translate", help="machine translation packages (Argos)"
                                ).add_subparsers(dest="translate", required=True)
     translate_install = translate.add_parser(

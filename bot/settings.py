@@ -97,6 +97,8 @@ class Settings:
     translation_timeout: float = 10.0
     #: Translations kept in memory per process, most recently used first.
     translation_cache_size: int = 4096
+    #: Conversations, tickets and queues untouched this many days are deleted (daily).
+    retention_days: int = 30
     #: Networks that may read `/webhooks/ops/` (metrics), `OPS_ALLOW`, space-separated CIDRs.
     ops_allow: tuple[IPv4Network | IPv6Network, ...] = (
         ip_network("127.0.0.0/8"), ip_network("::1/128"))
@@ -160,6 +162,7 @@ def load_settings() -> Settings:
         argos_package_index=_env("ARGOS_PACKAGE_INDEX", ARGOS_PACKAGE_INDEX),
         translation_timeout=_env_number("TRANSLATION_TIMEOUT", 10.0, float),
         translation_cache_size=_env_int("TRANSLATION_CACHE_SIZE", 4096),
+        retention_days=_env_int("RETENTION_DAYS", 30),
         ops_allow=tuple(ip_network(cidr, strict=False)
                         for cidr in _env("OPS_ALLOW", "127.0.0.0/8 ::1/128").split()),
     )

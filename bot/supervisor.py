@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import FrameType
 
@@ -31,6 +32,16 @@ class ProcessSpec:
     command: list[str]
     env: dict[str, str] = field(default_factory=dict)
     cwd: str | None = None
+
+
+@dataclass
+class PeriodicJob:
+    """Work the supervisor does itself every `interval` seconds, first right at start."""
+
+    name: str
+    interval: float
+    run: Callable[[], object]
+    due: float = 0.0
 
 
 @dataclass
@@ -53,8 +64,9 @@ def describe_exit(returncode: int) -> str:
 
 
 class Supervisor:
-    def __init__(self, specs: list[ProcessSpec]) -> None:
+    def __init__(self, specs: list[ProcessSpec], jobs: list[PeriodicJob] | None = None) -> None:
         self._children = [_Child(spec) for spec in specs]
+        self._jobs = jobs or []
         self._stopping = False
 
     def run(self) -> int:
@@ -67,6 +79,7 @@ class Supervisor:
                 self._start(child)
             while not self._stopping:
                 self._watch()
+                self._run_due_jobs()
                 time.sleep(POLL_INTERVAL)
         finally:
             self._stop_all()
@@ -110,6 +123,18 @@ class Supervisor:
             )
             child.restart_at = now + child.backoff
             child.backoff = min(child.backoff * 2, MAX_BACKOFF)
+
+    def _run_due_jobs(self) -> None:
+        """A failing job is logged and tried again at its next time; children keep running."""
+        for job in self._jobs:
+            now = time.monotonic()
+            if now < job.due:
+                continue
+            job.due = now + job.interval
+            try:
+                logger.info("%s: %s", job.name, job.run())
+            except Exception:
+                logger.exception("%s failed; next try in %.0f s", job.name, job.interval)
 
     def _stop_all(self) -> None:
         running = [c for c in self._children if c.process and c.process.poll() is None]

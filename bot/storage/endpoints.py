@@ -18,6 +18,8 @@ from bot.settings import Settings
 
 #: Rasa's templated responses, translated for languages without their own (bot/translation).
 NLG = {"type": "bot.translation.nlg.TranslatingNLG"}
+#: Counts messages for Prometheus (bot/metrics.py) from the events Rasa publishes.
+EVENT_BROKER = {"type": "bot.metrics.MetricsBroker"}
 _DIALECTS = {"postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqlite"}
 
 
@@ -61,6 +63,7 @@ def render_endpoints(settings: Settings) -> dict[str, Any]:
         "action_endpoint": {"url": settings.action_url},
         "tracker_store": tracker_store_config(settings.effective_database_url),
         "nlg": NLG,
+        "event_broker": EVENT_BROKER,
     }
     lock_store = lock_store_config(settings.redis_url)
     if lock_store:
