@@ -156,7 +156,7 @@ class TwilioClient:
 def _json_or_empty(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # the gateway's error body is only a courtesy
         return {}
     return value if isinstance(value, dict) else {}
 

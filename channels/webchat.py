@@ -69,7 +69,7 @@ def _error(status: int, code: str, **details: Any) -> HTTPResponse:
 def _json_body(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # nested too deep
         raise BadRequest("the body is not JSON") from exc
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object")
@@ -217,7 +217,8 @@ class WebchatInput(StoreBacked, InputChannel):
             hello = json.loads(await ws.recv())
             sender_id = await self._sender(hello.get("token"))
             sent = int(hello.get("after") or 0)
-        except (ValueError, TypeError, AttributeError, BadRequest, PermissionError):
+        except (ValueError, TypeError, AttributeError, RecursionError, BadRequest,
+                PermissionError):
             await ws.send(json.dumps({"type": "error", "error": "unknown_session"}))
             return
         wake = self._hub.subscribe(sender_id)
@@ -256,6 +257,6 @@ class WebchatInput(StoreBacked, InputChannel):
             except OverflowError:
                 await ws.send(json.dumps({"type": "error", "error": "message_too_long",
                                           "max_chars": MAX_MESSAGE_CHARS}))
-            except (ValueError, TypeError, BadRequest, PermissionError) as exc:
+            except (ValueError, TypeError, RecursionError, BadRequest, PermissionError) as exc:
                 await ws.send(json.dumps({"type": "error", "error": "bad_frame",
                                           "reason": str(exc)}))
