@@ -38,6 +38,8 @@ def tracker_store_config(database_url: str) -> dict[str, Any]:
             port=url.port or 5432,
             username=url.username,
             password=url.password,
+            # sslmode, options=-csearch_path...: Rasa passes them to the driver
+            query=dict(url.query) or None,
         )
     return {key: value for key, value in config.items() if value is not None}
 

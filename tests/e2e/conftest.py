@@ -133,7 +133,7 @@ def start_server(tmp: Path, model: Path, now: str = MONDAY_MORNING,
     rasa_port, action_port = ports or (free_port(), free_port())
     var_dir = tmp / "var"
     env = {
-        **os.environ,
+        **{key: value for key, value in os.environ.items() if key != "DATABASE_URL"},
         "RASA_PORT": str(rasa_port),
         "ACTION_PORT": str(action_port),
         "HEALTHBOT_VAR_DIR": str(var_dir),
@@ -142,7 +142,6 @@ def start_server(tmp: Path, model: Path, now: str = MONDAY_MORNING,
         "HEALTHBOT_NOW": now,
         **(extra_env or {}),
     }
-    env.pop("DATABASE_URL", None)
     log = tmp / "healthbot.log"
     with log.open("ab") as out:
         process = subprocess.Popen(

@@ -54,6 +54,8 @@ def test_endpoints_follow_database_and_redis_urls(tmp_path: Path) -> None:
         "type": "SQL", "dialect": "postgresql", "db": "health",
         "host": "db.internal", "port": 6543, "username": "bot", "password": "secret",
     }
+    with_options = tracker_store_config("postgresql://bot@db/health?sslmode=require")
+    assert with_options["query"] == {"sslmode": "require"}
     assert tracker_store_config("sqlite:////tmp/x.db") == {
         "type": "SQL", "dialect": "sqlite", "db": "/tmp/x.db",
     }
@@ -65,5 +67,7 @@ def test_endpoints_follow_database_and_redis_urls(tmp_path: Path) -> None:
     endpoints = render_endpoints(settings)
     assert endpoints["action_endpoint"]["url"] == "http://127.0.0.1:6055/webhook"
     assert endpoints["lock_store"]["type"] == "redis"
+    assert endpoints["event_broker"] == {"type": "bot.metrics.MetricsBroker"}
+    assert endpoints["nlg"] == {"type": "bot.translation.nlg.TranslatingNLG"}
     with pytest.raises(ValueError, match="unsupported database 'mysql'"):
         tracker_store_config("mysql://root@localhost/test")
