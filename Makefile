@@ -9,7 +9,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 WIDGET_TESTS := tests/e2e/widget
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver
 
-.PHONY: install run test train eval lint validate browser
+.PHONY: install run test train eval lint validate browser bench
 
 # Reinstall only when the dependencies change.
 $(STAMP): pyproject.toml
@@ -31,6 +31,10 @@ eval: install
 
 validate: install
 	$(BIN)/healthbot validate
+
+# Load figures of this system (PostgreSQL + Redis) and of a plain `rasa run`, as JSON lines.
+bench: install
+	$(BIN)/healthbot bench $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check bot actions channels tests
