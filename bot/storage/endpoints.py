@@ -34,7 +34,7 @@ def tracker_store_config(database_url: str) -> dict[str, Any]:
     config: dict[str, Any] = {"type": "SQL", "dialect": dialect, "db": url.database}
     if dialect != "sqlite":
         config.update(
-            host=url.host or "localhost",
+            url=url.host or "localhost",  # Rasa passes `url` on as the host
             port=url.port or 5432,
             username=url.username,
             password=url.password,

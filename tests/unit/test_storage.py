@@ -52,7 +52,7 @@ def test_postgresql(tmp_path: Path, postgres_url: str) -> None:
 def test_endpoints_follow_database_and_redis_urls(tmp_path: Path) -> None:
     assert tracker_store_config("postgresql://bot:secret@db.internal:6543/health") == {
         "type": "SQL", "dialect": "postgresql", "db": "health",
-        "host": "db.internal", "port": 6543, "username": "bot", "password": "secret",
+        "url": "db.internal", "port": 6543, "username": "bot", "password": "secret",
     }
     with_options = tracker_store_config("postgresql://bot@db/health?sslmode=require")
     assert with_options["query"] == {"sslmode": "require"}
