@@ -76,6 +76,16 @@ def configure(level: str | int = "INFO", *_args: Any, **_kwargs: Any) -> None:
     logging.captureWarnings(True)
 
 
+def adopt(*names: str) -> None:
+    """Send loggers that were given handlers of their own (Sanic's, when its app is
+    made) through the root's JSON handler instead."""
+    for name in names:
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+        logger.propagate = True
+
+
 def main() -> None:
     """`python -m bot.logs rasa run ...` / `python -m bot.logs rasa_sdk ...`."""
     import coloredlogs

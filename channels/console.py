@@ -204,6 +204,17 @@ class NurseConsole(StoreBacked, InputChannel):
         self._set_cookie(resp, LOGIN_COOKIE, "", 0)
         return resp
 
+    @staticmethod
+    def _ticket_facts(ticket: store.Ticket, nurse: store.Nurse, now: datetime) -> dict[str, Any]:
+        """What the queue shows of a ticket."""
+        return {
+            "id": ticket.id, "status": ticket.status, "channel": ticket.channel,
+            "language": ticket.language, "topic": ticket.topic, "level": ticket.level,
+            "created_at": _iso(ticket.created_at), "waiting_seconds": ticket.waiting_seconds(now),
+            "mine": ticket.nurse_id == nurse.id, "claimed": ticket.nurse_id is not None,
+            "summary": ticket.summary,
+        }
+
     async def _ticket_json(self, ticket: store.Ticket, nurse: store.Nurse,
                            now: datetime) -> dict[str, Any]:
         """The ticket as the nurse reads it: each message with a translation into the
@@ -222,14 +233,8 @@ class NurseConsole(StoreBacked, InputChannel):
         said = [{"text": text, "language": ticket.language,
                  **await self._translation(text, ticket.language, nurse.language)}
                 for text in ticket.summary.get("said") or []]
-        return {
-            "id": ticket.id, "status": ticket.status, "channel": ticket.channel,
-            "language": ticket.language, "topic": ticket.topic, "level": ticket.level,
-            "created_at": _iso(ticket.created_at), "waiting_seconds": ticket.waiting_seconds(now),
-            "mine": ticket.nurse_id == nurse.id, "claimed": ticket.nurse_id is not None,
-            "summary": {**ticket.summary, "said": said},
-            "messages": messages,
-        }
+        return {**self._ticket_facts(ticket, nurse, now),
+                "summary": {**ticket.summary, "said": said}, "messages": messages}
 
     async def _translation(self, text: str, source: str | None,
                            target: str) -> dict[str, str]:
@@ -357,7 +362,7 @@ class NurseConsole(StoreBacked, InputChannel):
             now = utcnow()
             tickets = await self._db(store.queue)
             return _secure(response.json(
-                {"tickets": [self._ticket_json(t, nurse, now) for t in tickets]}))
+                {"tickets": [self._ticket_facts(t, nurse, now) for t in tickets]}))
 
         @console.route("/tickets/<ticket_id:int>", methods=["GET"])
         @guarded(page=True)

@@ -26,6 +26,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from bot.logs import adopt
 from bot.metrics import REQUEST_SECONDS, StoreCollector, exposition
 from channels.common import StoreBacked
 
@@ -34,13 +35,14 @@ _STARTED = "healthbot_started"
 
 
 class _TimedBlueprint(Blueprint):
-    """Registers, with its routes, a middleware pair on the whole app: Sanic applies
-    blueprint middleware to the blueprint's own routes only."""
+    """Registers, with its routes, a middleware pair on the whole app (Sanic applies
+    blueprint middleware to the blueprint's own routes only), once the app exists."""
 
     def register(self, app: Sanic, options: dict[str, Any]) -> None:
         super().register(app, options)
         app.register_middleware(_start_clock, "request")
         app.register_middleware(_observe, "response")
+        adopt("sanic.root", "sanic.error", "sanic.access")  # their lines become JSON too
 
 
 async def _start_clock(request: Request) -> None:

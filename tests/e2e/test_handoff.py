@@ -89,7 +89,8 @@ def test_only_the_claiming_nurse_replies_and_a_wrong_csrf_token_is_refused(
     anna, bert = console("anna"), console("bert")
     ticket = anna.ticket_of(chat.sender)
     assert ticket["status"] == "waiting" and ticket["channel"] == "rest"
-    assert ticket["summary"]["said"][0] == "Minulla on kova kurkkukipu"
+    # Finnish, the nurse's own language: quoted as written, with no translation
+    assert ticket["summary"]["said"][0] == {"text": "Minulla on kova kurkkukipu", "language": "fi"}
     assert anna.act(ticket["id"], "claim", csrf="forged").status_code == 403
     assert anna.act(ticket["id"], "claim").status_code == 303
     assert bert.act(ticket["id"], "claim").status_code == 409
