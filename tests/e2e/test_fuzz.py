@@ -117,9 +117,9 @@ def test_no_endpoint_answers_bad_input_with_a_server_error(server: Server) -> No
     (b'{"sender": "x", "message": 5}', "message must be a string"),
     (b'{"sender": 5, "message": "hei"}', "sender must be a string"),
     (b'{"message": "hei", "metadata": []}', "metadata must be an object"),
-    (b'{"message": "' + b"a" * 6000 + b'"}', "more than 5000 characters"),
+    (b'{"message": "' + b"a" * 6000 + b'"}', "message has more than 5000 characters"),
     (b"{", "the body is not JSON"),
-])
+], ids=["array", "message-number", "sender-number", "metadata-list", "too-long", "cut-short"])
 def test_the_rest_webhook_says_what_is_wrong(server: Server, body: bytes, reason: str) -> None:
     reply = requests.post(f"{server.url}/webhooks/rest/webhook", data=body, timeout=30,
                           headers={"Content-Type": "application/json"})
