@@ -260,15 +260,20 @@ def bench_plain(settings: Settings, model: Path, load: Load, scratch: Path) -> d
 
 
 def run(settings: Settings, load: Load, workers: int, admin_url: str,
-        redis_url: str) -> list[dict[str, Any]]:
+        redis_url: str, only: str | None = None) -> list[dict[str, Any]]:
+    """Both systems and the ratios, or (`only`) one system's line."""
     from bot.training import ensure_model
 
     model = ensure_model(settings)
     with tempfile.TemporaryDirectory(prefix="healthbot-bench-") as scratch:
-        ours = bench_healthbot(settings, load, workers, admin_url, redis_url, Path(scratch))
-        print(json.dumps(ours), flush=True)
-        plain = bench_plain(settings, model, load, Path(scratch))
-        print(json.dumps(plain), flush=True)
+        if only != "plain":
+            ours = bench_healthbot(settings, load, workers, admin_url, redis_url, Path(scratch))
+            print(json.dumps(ours), flush=True)
+        if only != "healthbot":
+            plain = bench_plain(settings, model, load, Path(scratch))
+            print(json.dumps(plain), flush=True)
+    if only:
+        return [ours if only == "healthbot" else plain]
     ratio = {
         "throughput_ratio": round(ours["messages_per_s"] / plain["messages_per_s"], 2)
         if plain["messages_per_s"] else None,

@@ -252,8 +252,8 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
     from bot.bench import Load, run
 
     load = Load(residents=args.residents, duration=args.duration, think=args.think)
-    results = run(settings, load, args.workers, args.postgres, args.redis)
-    return 0 if results[2]["targets"]["errors"] else 1
+    results = run(settings, load, args.workers, args.postgres, args.redis, args.only)
+    return 0 if all(result.get("errors", 0) == 0 for result in results[:2]) else 1
 
 
 def cmd_translate_install(settings: Settings, args: argparse.Namespace) -> int:
@@ -358,12 +358,15 @@ def build_parser() -> argparse.ArgumentParser:
                            "against a plain `rasa run`; JSON lines with the figures")
     bench.add_argument("--residents", type=int, default=20)
     bench.add_argument("--duration", type=float, default=60.0, help="seconds of load")
-    bench.add_argument("--think", type=float, default=0.0,
-                       help="seconds a resident waits before the next message")
+    bench.add_argument("--think", type=float, default=3.0,
+                       help="seconds a resident reads and types before the next message "
+                       "(0: every resident writes again at once)")
     bench.add_argument("--workers", type=int, default=2, help="Sanic workers (SANIC_WORKERS)")
     bench.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test",
                        help="a PostgreSQL URL allowed to create the benchmark's database")
     bench.add_argument("--redis", default="redis://127.0.0.1:6379/8")
+    bench.add_argument("--only", choices=["healthbot", "plain"],
+                       help="run one system, without the ratios")
     bench.set_defaults(func=cmd_bench)
     translate = sub.add_parser("translate", help="machine translation packages (Argos)"
                                ).add_subparsers(dest="translate", required=True)
