@@ -18,9 +18,11 @@ import getpass
 import json
 import logging
 import sys
+from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from bot.settings import Settings, load_settings, local_secrets
 
@@ -200,38 +202,41 @@ def _read_password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
-def cmd_nurse_add(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.handoff.accounts import AccountError, add_nurse
+def _account_change(settings: Settings, command: str, change: Callable[[Any], str]) -> int:
+    """Run a change to nurse accounts; print what it says, or why it was refused (exit 2)."""
+    from bot.handoff.accounts import AccountError
     from bot.storage.db import init_db, make_engine
 
     init_db(settings)
     engine = make_engine(settings)
     try:
-        nurse_id = add_nurse(engine, args.email, _read_password(), args.language)
+        print(change(engine))
     except AccountError as exc:
-        print(f"healthbot nurse add: {exc}", file=sys.stderr)
+        print(f"healthbot {command}: {exc}", file=sys.stderr)
         return 2
     finally:
         engine.dispose()
-    print(f"nurse {args.email} added (id {nurse_id})")
     return 0
+
+
+def cmd_nurse_add(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.handoff.accounts import add_nurse
+
+    def change(engine: Any) -> str:
+        nurse_id = add_nurse(engine, args.email, _read_password(), args.language)
+        return f"nurse {args.email} added (id {nurse_id})"
+
+    return _account_change(settings, "nurse add", change)
 
 
 def cmd_nurse_language(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.handoff.accounts import AccountError, set_language
-    from bot.storage.db import init_db, make_engine
+    from bot.handoff.accounts import set_language
 
-    init_db(settings)
-    engine = make_engine(settings)
-    try:
+    def change(engine: Any) -> str:
         set_language(engine, args.email, args.language)
-    except AccountError as exc:
-        print(f"healthbot nurse language: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        engine.dispose()
-    print(f"nurse {args.email} now reads {args.language}")
-    return 0
+        return f"nurse {args.email} now reads {args.language}"
+
+    return _account_change(settings, "nurse language", change)
 
 
 def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:

@@ -4,8 +4,9 @@
     GET /ready     readiness: database, action server and model (503 until all are up)
     GET /metrics   Prometheus metrics (bot/metrics.py)
 
-Not for residents: only addresses in `OPS_ALLOW` (default loopback) get an answer,
-so a reverse proxy that forwards `/webhooks/` does not publish them by mistake.
+Not for residents: only peer addresses in `OPS_ALLOW` (default loopback) get an
+answer. Forwarded headers are not trusted, so a reverse proxy on the same host
+reaches them as 127.0.0.1: such a proxy must not forward `/webhooks/ops/`.
 The channel also times every request of the server (`healthbot_request_seconds`).
 """
 
