@@ -18,6 +18,8 @@ from bot.settings import Settings
 
 #: Rasa's templated responses, translated for languages without their own (bot/translation).
 NLG = {"type": "bot.translation.nlg.TranslatingNLG"}
+#: Rasa's Redis lock store with atomic ticket steps (bot/storage/locks.py).
+LOCK_STORE = "bot.storage.locks.AtomicRedisLockStore"
 #: Counts messages for Prometheus (bot/metrics.py) from the events Rasa publishes.
 EVENT_BROKER = {"type": "bot.metrics.MetricsBroker"}
 _DIALECTS = {"postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqlite"}
@@ -50,7 +52,7 @@ def lock_store_config(redis_url: str) -> dict[str, Any] | None:
         return None
     url = make_url(redis_url)
     config: dict[str, Any] = {
-        "type": "redis",
+        "type": LOCK_STORE,
         "url": url.host or "localhost",
         "port": url.port or 6379,
         "db": int(url.database or 0),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -60,14 +62,33 @@ def test_endpoints_follow_database_and_redis_urls(tmp_path: Path) -> None:
         "type": "SQL", "dialect": "sqlite", "db": "/tmp/x.db",
     }
     assert lock_store_config("redis://:pw@127.0.0.1:6380/2") == {
-        "type": "redis", "url": "127.0.0.1", "port": 6380, "db": 2, "password": "pw",
+        "type": "bot.storage.locks.AtomicRedisLockStore", "url": "127.0.0.1", "port": 6380,
+        "db": 2, "password": "pw",
     }
     assert lock_store_config("") is None
     settings = replace(settings_for(tmp_path), action_port=6055, redis_url="redis://127.0.0.1")
     endpoints = render_endpoints(settings)
     assert endpoints["action_endpoint"]["url"] == "http://127.0.0.1:6055/webhook"
-    assert endpoints["lock_store"]["type"] == "redis"
+    assert endpoints["lock_store"]["type"] == "bot.storage.locks.AtomicRedisLockStore"
     assert endpoints["event_broker"] == {"type": "bot.metrics.MetricsBroker"}
     assert endpoints["nlg"] == {"type": "bot.translation.nlg.TranslatingNLG"}
     with pytest.raises(ValueError, match="unsupported database 'mysql'"):
         tracker_store_config("mysql://root@localhost/test")
+
+
+def test_redis_tickets_are_unique_when_processes_ask_at_once() -> None:
+    """Rasa's own store reads, changes and writes the lock; ours holds a mutex around
+    that, so tickets asked for at the same moment never collide (real Redis)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rasa.core.lock_store import LockStore
+    from rasa.utils.endpoints import EndpointConfig
+
+    config = EndpointConfig.from_dict(lock_store_config("redis://127.0.0.1:6379/9"))
+    stores = [LockStore.create(config) for _ in range(4)]  # one per "process"
+    conversation = f"race-{os.getpid()}-{time.time_ns()}"
+    with ThreadPoolExecutor(8) as pool:
+        tickets = list(pool.map(lambda i: stores[i % 4].issue_ticket(conversation),
+                                range(80)))
+    assert sorted(tickets) == list(range(80))
+    stores[0].delete_lock(conversation)
