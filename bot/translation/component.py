@@ -49,6 +49,8 @@ class PivotTranslator(ContentComponent):
         detection = Detection.from_dict(message.get(LANGUAGE_KEY))
         source = pivot_source(detection, self._service)
         if source is None:
+            if not detection.supported and detection.code != UNDETERMINED:
+                self._service.report_missing(detection.code, PIVOT)
             return
         if not detection.supported:
             served = {**detection.as_dict(), "supported": True, "translated": True}
@@ -75,20 +77,22 @@ class PivotTranslator(ContentComponent):
 
 def pivot_source(detection: Detection, service: TranslationService) -> str | None:
     """The language to translate a message from, or None for a native language, an
-    unsure guess, or a language we neither serve natively nor have packages for."""
+    undetermined one, or one we neither serve natively nor have packages for."""
     code = detection.code
     if code in NATIVE_LANGUAGES or code == UNDETERMINED:
         return None
     if not detection.supported and not service.serves(code):
-        service.report_missing(code, PIVOT)
         return None
     return code
 
 
 async def pretranslate(text: str, service: TranslationService | None = None) -> None:
     """For channels: translate an incoming message before Rasa parses it, off the event
-    loop. Rasa's NLU runs synchronously on the loop; it then finds the text cached."""
+    loop. Rasa's NLU runs synchronously on the loop; it then finds the text cached.
+    (Only the NLU reports a missing package, so each message counts once.)"""
     service = service or default_service()
+    if not service.pairs():  # nothing installed: spare the hot path a second detection
+        return
     detection = default_identifier().identify(text)
     source = pivot_source(detection, service)
     if source is None or detection.confidence < MIN_CONFIDENCE:
