@@ -102,6 +102,20 @@ class Settings:
     #: Networks that may read `/webhooks/ops/` (metrics), `OPS_ALLOW`, space-separated CIDRs.
     ops_allow: tuple[IPv4Network | IPv6Network, ...] = (
         ip_network("127.0.0.0/8"), ip_network("::1/128"))
+    #: Reverse proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`, CIDRs);
+    #: from any other peer the header is ignored.
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    #: Rasa's HTTP API (`/model`, `/conversations`...) is served (`HEALTHBOT_RASA_API=0` turns
+    #: it off); it always needs `rasa_api_token`.
+    rasa_api_enabled: bool = True
+    #: The token every Rasa HTTP API request carries (`RASA_API_TOKEN`, else made once).
+    rasa_api_token: str = ""
+    #: Interface of the action server (`ACTION_HOST`); only Rasa calls it.
+    action_host: str = "127.0.0.1"
+    #: The secret Rasa sends the action server (`HEALTHBOT_ACTION_TOKEN`, else made once).
+    action_token: str = ""
+    #: A web chat session with no message for this long is over (`WEBCHAT_IDLE_HOURS`).
+    webchat_idle_hours: float = 24.0
 
     @property
     def effective_database_url(self) -> str:
@@ -109,7 +123,8 @@ class Settings:
 
     @property
     def action_url(self) -> str:
-        return f"http://127.0.0.1:{self.action_port}/webhook"
+        host = "127.0.0.1" if self.action_host in ("0.0.0.0", "::", "") else self.action_host
+        return f"http://{_url_host(host)}:{self.action_port}/webhook"
 
     @property
     def sms_configured(self) -> bool:
@@ -125,6 +140,22 @@ class Settings:
                 raise ValueError("HEALTHBOT_NOW needs a UTC offset, e.g. 2026-12-24T10:00+02:00")
             return fixed.astimezone(TIMEZONE)
         return datetime.now(TIMEZONE)
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _networks(name: str, default: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    try:
+        return tuple(ip_network(cidr, strict=False) for cidr in _env(name, default).split())
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from exc
+
+
+def _env_flag(name: str, default: bool) -> bool:
+    raw = _env(name).lower()
+    return default if not raw else raw in ("1", "true", "yes", "on")
 
 
 def load_settings() -> Settings:
@@ -155,7 +186,7 @@ def load_settings() -> Settings:
         sms_max_attempts=_env_int("SMS_MAX_ATTEMPTS", 8),
         nurse_hours=_env("NURSE_HOURS", "Mon-Fri 08:00-16:00"),
         session_key=_env("HEALTHBOT_SESSION_KEY"),
-        cookie_secure=_env("HEALTHBOT_COOKIE_SECURE", "0").lower() in ("1", "true", "yes"),
+        cookie_secure=_env_flag("HEALTHBOT_COOKIE_SECURE", False),
         argos_packages_dir=Path(
             _env("ARGOS_PACKAGES_DIR") or var_dir / "argos-packages"
         ).resolve(),
@@ -163,8 +194,13 @@ def load_settings() -> Settings:
         translation_timeout=_env_number("TRANSLATION_TIMEOUT", 10.0, float),
         translation_cache_size=_env_int("TRANSLATION_CACHE_SIZE", 4096),
         retention_days=_env_int("RETENTION_DAYS", 30),
-        ops_allow=tuple(ip_network(cidr, strict=False)
-                        for cidr in _env("OPS_ALLOW", "127.0.0.0/8 ::1/128").split()),
+        ops_allow=_networks("OPS_ALLOW", "127.0.0.0/8 ::1/128"),
+        trusted_proxies=_networks("TRUSTED_PROXIES", ""),
+        rasa_api_enabled=_env_flag("HEALTHBOT_RASA_API", True),
+        rasa_api_token=_env("RASA_API_TOKEN"),
+        action_host=_env("ACTION_HOST", "127.0.0.1"),
+        action_token=_env("HEALTHBOT_ACTION_TOKEN"),
+        webchat_idle_hours=_env_number("WEBCHAT_IDLE_HOURS", 24.0, float),
     )
 
 
@@ -176,18 +212,18 @@ def local_secrets(settings: Settings) -> dict[str, str]:
 
     wanted = {"HEALTHBOT_PSEUDONYM_KEY": settings.pseudonym_key,
               "HEALTHBOT_ENCRYPTION_KEY": settings.encryption_key,
-              "HEALTHBOT_SESSION_KEY": settings.session_key}
+              "HEALTHBOT_SESSION_KEY": settings.session_key,
+              "RASA_API_TOKEN": settings.rasa_api_token,
+              "HEALTHBOT_ACTION_TOKEN": settings.action_token}
     missing = [name for name, value in wanted.items() if not value]
     if not missing:
         return {}
     path = settings.var_dir / "secrets.env"
     stored = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line) \
         if path.exists() else {}
-    generators = {"HEALTHBOT_PSEUDONYM_KEY": lambda: secrets.token_urlsafe(32),
-                  "HEALTHBOT_ENCRYPTION_KEY": lambda: Fernet.generate_key().decode(),
-                  "HEALTHBOT_SESSION_KEY": lambda: secrets.token_urlsafe(32)}
+    generators = {"HEALTHBOT_ENCRYPTION_KEY": lambda: Fernet.generate_key().decode()}
     for name in missing:
-        stored.setdefault(name, generators[name]())
+        stored.setdefault(name, generators.get(name, lambda: secrets.token_urlsafe(32))())
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600)
     path.write_text("".join(f"{name}={value}\n" for name, value in stored.items()))

@@ -4,7 +4,8 @@ the conversation's language as the dialogue left it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import ipaddress
+from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,31 @@ def secure(resp: HTTPResponse, policy: str, cache: str | None = None) -> HTTPRes
     if cache:
         resp.headers["Cache-Control"] = cache
     return resp
+
+
+def client_address(request: Request,
+                   trusted_proxies: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> str:
+    """The address of the client behind a request: the peer's, unless the peer is a
+    trusted proxy, in which case the nearest untrusted address in `X-Forwarded-For`
+    (read from the right, so a client cannot choose the address it is counted under)."""
+    networks = tuple(trusted_proxies)
+
+    def trusted(address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in networks)
+
+    peer = request.ip or "unknown"
+    if not trusted(peer):
+        return peer
+    forwarded = ",".join(request.headers.getall("X-Forwarded-For", []))
+    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not trusted(hop):
+            return hop
+    return hops[0] if hops else peer
 
 
 def static_handler(path: Path, finish: Callable[[HTTPResponse], HTTPResponse]
