@@ -9,6 +9,7 @@
     healthbot guidance report | export --lang fi [--output FILE]
     healthbot eval [--url URL]   NLU and language-ID figures as one JSON object
     healthbot nurse add EMAIL [--language fi]   a console account; password from stdin
+    healthbot api-token      the token of Rasa's HTTP API, for the local operator
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import argparse
 import getpass
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from datetime import timedelta
@@ -24,7 +26,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bot.settings import Settings, load_settings, local_secrets
+from bot.settings import Settings, load_settings, local_secrets, private_var_dir
 
 #: Rasa's command line has flags, not levels, for its verbosity.
 #: `healthbot run` purges old data this often (and right at start).
@@ -123,7 +125,7 @@ def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     from bot.handoff.service import nurse_calendar
     from bot.metrics import MULTIPROCESS_DIR
     from bot.storage.db import init_db
-    from bot.storage.endpoints import write_endpoints
+    from bot.storage.endpoints import endpoint_secrets, write_endpoints
     from bot.supervisor import PeriodicJob, ProcessSpec, Supervisor
     from bot.training import ensure_model
 
@@ -133,13 +135,18 @@ def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     except HoursSyntaxError as exc:
         log.error("NURSE_HOURS %r: %s", settings.nurse_hours, exc)
         return 2
+    private_var_dir(settings)
+    # the keys made once for this machine reach every child, and this process's settings
+    os.environ.update(local_secrets(settings))
+    settings = load_settings()
     init_db(settings)
     log.info(_import_directory(settings, settings.home / DIRECTORY_CSV, only_if_empty=True))
     model = ensure_model(settings)
     endpoints = write_endpoints(settings)
     python = sys.executable
-    env = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1", **local_secrets(settings)}
-    rasa_env = {**env, MULTIPROCESS_DIR: str(_fresh_metrics_dir(settings))}
+    env = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
+    rasa_env = {**env, **endpoint_secrets(settings),
+                MULTIPROCESS_DIR: str(_fresh_metrics_dir(settings))}
     home = str(settings.home)
     supervisor = Supervisor(
         jobs=[PeriodicJob("retention purge", PURGE_INTERVAL, partial(
@@ -147,11 +154,9 @@ def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
         specs=[
             # `-m bot.logs` runs them with JSON logs, personal data redacted
             ProcessSpec("action server", [
-                python, "-m", "bot.logs", "rasa_sdk", "--actions", "actions",
-                "--port", str(settings.action_port),
-            ], env, home),
+                python, "-m", "bot.logs", "channels.action_server"], env, home),
             ProcessSpec("rasa server", [
-                python, "-m", "bot.logs", "rasa", "run", "--enable-api",
+                python, "-m", "bot.logs", "channels.rasa_server",
                 "--model", str(model),
                 "--endpoints", str(endpoints),
                 "--credentials", str(settings.home / "credentials.yml"),
@@ -163,8 +168,10 @@ def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
         ]
     )
     log.info(
-        "serving on http://%s:%d (REST webhook, HTTP API); actions on port %d",
-        settings.host, settings.rasa_port, settings.action_port,
+        "serving on http://%s:%d (channels under /webhooks/; Rasa's HTTP API %s); "
+        "actions on %s:%d", settings.host, settings.rasa_port,
+        "with its token" if settings.rasa_api_enabled else "off",
+        settings.action_host, settings.action_port,
     )
     return supervisor.run()
 
@@ -301,6 +308,12 @@ def cmd_translate_download(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_api_token(settings: Settings, _args: argparse.Namespace) -> int:
+    """The token `healthbot run` gives Rasa's HTTP API (made once, kept in var/secrets.env)."""
+    print(settings.rasa_api_token or local_secrets(settings)["RASA_API_TOKEN"])
+    return 0
+
+
 def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     from bot.evaluation import evaluate, http_parser, local_parser
     from bot.training import ensure_model
@@ -386,6 +399,9 @@ def build_parser() -> argparse.ArgumentParser:
         "index (needs the internet; ARGOS_PACKAGE_INDEX)")
     translate_download.add_argument("codes", nargs="+", metavar="CODE")
     translate_download.set_defaults(func=cmd_translate_download)
+    sub.add_parser("api-token", help="print the token of Rasa's HTTP API "
+                   "(curl \"localhost:5005/model/parse?token=$(healthbot api-token)\")"
+                   ).set_defaults(func=cmd_api_token)
     evaluation = sub.add_parser("eval", help="print NLU and language-ID figures as JSON")
     evaluation.add_argument("--url", help="evaluate a running server instead of loading the model")
     evaluation.set_defaults(func=cmd_eval)
@@ -393,6 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.umask(0o077)  # what the CLI and the servers it starts write is the owner's alone
     args = build_parser().parse_args(argv)
     settings = load_settings()
     _configure_logging(settings)

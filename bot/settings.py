@@ -116,6 +116,10 @@ class Settings:
     action_token: str = ""
     #: A web chat session with no message for this long is over (`WEBCHAT_IDLE_HOURS`).
     webchat_idle_hours: float = 24.0
+    #: New web chat sessions one client address may start per 10 minutes, per server
+    #: process (`WEBCHAT_SESSION_LIMIT`); raise it for places where many residents share
+    #: one address (a library, a school).
+    webchat_session_limit: int = 30
 
     @property
     def effective_database_url(self) -> str:
@@ -201,7 +205,19 @@ def load_settings() -> Settings:
         action_host=_env("ACTION_HOST", "127.0.0.1"),
         action_token=_env("HEALTHBOT_ACTION_TOKEN"),
         webchat_idle_hours=_env_number("WEBCHAT_IDLE_HOURS", 24.0, float),
+        webchat_session_limit=_env_int("WEBCHAT_SESSION_LIMIT", 30),
     )
+
+
+def private_var_dir(settings: Settings) -> None:
+    """`var/` and everything in it readable by its owner only: it holds the database
+    (conversations, password hashes), the keys and the rendered endpoints. Files made
+    before the CLI set its umask are tightened too."""
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    settings.var_dir.chmod(0o700)
+    for path in settings.var_dir.rglob("*"):
+        if not path.is_symlink():
+            path.chmod(path.stat().st_mode & 0o700)
 
 
 def local_secrets(settings: Settings) -> dict[str, str]:

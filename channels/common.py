@@ -58,6 +58,15 @@ def client_address(request: Request,
     return hops[0] if hops else peer
 
 
+def ops_allowed(request: Request, settings: Settings) -> bool:
+    """Whether the peer (never a forwarded address) is in `OPS_ALLOW`."""
+    try:
+        address = ipaddress.ip_address(request.ip)
+    except ValueError:
+        return False
+    return any(address in network for network in settings.ops_allow)
+
+
 def static_handler(path: Path, finish: Callable[[HTTPResponse], HTTPResponse]
                    ) -> Callable[[Request], Awaitable[HTTPResponse]]:
     """A route serving one file, read once; `finish` adds the channel's headers."""

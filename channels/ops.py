@@ -7,13 +7,17 @@
 Not for residents: only peer addresses in `OPS_ALLOW` (default loopback) get an
 answer. Forwarded headers are not trusted, so a reverse proxy on the same host
 reaches them as 127.0.0.1: such a proxy must not forward `/webhooks/ops/`.
-The channel also times every request of the server (`healthbot_request_seconds`).
+
+The channel also does two things for the whole server: it times every request
+(`healthbot_request_seconds`), and it refuses every route outside `/webhooks/` (Rasa's
+HTTP API, including `/` and `/version`, which Rasa leaves open) without the operator's
+`?token=` (`RASA_API_TOKEN`), compared in constant time.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
+import hmac
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -29,21 +33,41 @@ from sqlalchemy.engine import Engine
 
 from bot.logs import adopt
 from bot.metrics import REQUEST_SECONDS, StoreCollector, exposition
-from channels.common import StoreBacked
+from channels.common import StoreBacked, ops_allowed
 
 READY_TIMEOUT = 3.0
 _STARTED = "healthbot_started"
 
 
-class _TimedBlueprint(Blueprint):
-    """Registers, with its routes, a middleware pair on the whole app (Sanic applies
-    blueprint middleware to the blueprint's own routes only), once the app exists."""
+CHANNEL_PREFIX = "/webhooks/"
+
+
+class _AppWideBlueprint(Blueprint):
+    """Registers, with its routes, middleware on the whole app (Sanic applies blueprint
+    middleware to the blueprint's own routes only), once the app exists."""
+
+    def __init__(self, name: str, api_token: str) -> None:
+        super().__init__(name)
+        self.ctx.api_token = api_token
 
     def register(self, app: Sanic, options: dict[str, Any]) -> None:
         super().register(app, options)
         app.register_middleware(_start_clock, "request")
+        app.register_middleware(self._api_guard, "request")
         app.register_middleware(_observe, "response")
         adopt("sanic.root", "sanic.error", "sanic.access")  # their lines become JSON too
+
+    async def _api_guard(self, request: Request) -> HTTPResponse | None:
+        """Rasa's own routes answer only with the token (Rasa checks it again)."""
+        if request.path.startswith(CHANNEL_PREFIX):
+            return None
+        sent = request.args.get("token") or ""
+        token = self.ctx.api_token
+        if token and hmac.compare_digest(sent.encode(), token.encode()):
+            return None
+        return response.json({"error": "unauthorized",
+                              "reason": "Rasa's HTTP API needs ?token= (healthbot api-token)"},
+                             status=401)
 
 
 async def _start_clock(request: Request) -> None:
@@ -72,13 +96,6 @@ class OpsChannel(StoreBacked, InputChannel):
     def name(cls) -> str:
         return "ops"
 
-    def _allowed(self, request: Request) -> bool:
-        try:
-            address = ipaddress.ip_address(request.ip)
-        except ValueError:
-            return False
-        return any(address in network for network in self.settings.ops_allow)
-
     async def _checks(self, app: Sanic) -> dict[str, str]:
         checks = {"model": "ok" if app.ctx.agent and app.ctx.agent.is_ready()
                   else "not loaded"}
@@ -98,11 +115,12 @@ class OpsChannel(StoreBacked, InputChannel):
         return checks
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        ops = _TimedBlueprint("ops", __name__)
+        ops = _AppWideBlueprint("ops", self.settings.rasa_api_token
+                                if self.settings.rasa_api_enabled else "")
 
         @ops.middleware("request")
         async def only_operators(request: Request) -> HTTPResponse | None:
-            if not self._allowed(request):
+            if not ops_allowed(request, self.settings):
                 return response.text("forbidden\n", status=403)
             return None
 

@@ -5,7 +5,7 @@ Mounted by Rasa under `/webhooks/sms/` (see `credentials.yml`):
     POST /webhook   the operator's form-encoded webhook (From, To, Body, MessageSid,
                     NumMedia), signed with X-Twilio-Signature over SMS_PUBLIC_URL;
                     answered at once with empty TwiML, processed in the background
-    GET  /          {"status", "configured", "outbox"}: for the operator
+    GET  /          {"status", "configured", "outbox"}: for the operator (OPS_ALLOW only)
 
 Replies leave through the outbox (`bot/storage/sms.py`): a sender task in every
 server process posts them to the Messages REST API at TWILIO_API_BASE, retrying
@@ -45,7 +45,7 @@ from bot.storage import sms as store
 from bot.storage.db import utcnow
 from bot.translation.component import pretranslate
 from bot.triage.redflags import default_detector
-from channels.common import StoreBacked, conversation_language
+from channels.common import StoreBacked, conversation_language, ops_allowed
 
 logger = logging.getLogger(__name__)
 
@@ -205,6 +205,9 @@ class SmsInput(StoreBacked, InputChannel):
 
         @sms.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
+            if not ops_allowed(request, self.settings):  # the backlog is the operator's
+                return response.json({"error": "forbidden", "reason": "OPS_ALLOW only"},
+                                     status=403)
             configured = self.settings.sms_configured
             outbox = await self._db(store.outbox_counts) if configured else {}
             return response.json({"status": "ok", "configured": configured, "outbox": outbox})
@@ -244,12 +247,14 @@ class SmsInput(StoreBacked, InputChannel):
             return response.json({"error": "message_too_long"}, status=413)
         pseudonym = self.identity.pseudonym(number)
         now = utcnow()
+        twiml = response.text(EMPTY_TWIML, content_type="text/xml; charset=utf-8")
+        if await self._db(store.seen, message_sid):  # a retry, or a replay after the purge
+            logger.info("SMS %s from %s already received: ignored", message_sid, pseudonym)
+            return twiml
         await self._db(store.remember_number, pseudonym, self.identity.encrypt(number), now)
         if await self._db(store.receive, message_sid, pseudonym, body, num_media, now):
             request.app.add_task(self._process_pending(request.app, on_new_message, message_sid))
-        else:
-            logger.info("SMS %s from %s already received: ignored", message_sid, pseudonym)
-        return response.text(EMPTY_TWIML, content_type="text/xml; charset=utf-8")
+        return twiml
 
     async def _process_pending(self, app: Sanic, on_new_message: OnNewMessage,
                                message_sid: str | None = None) -> None:

@@ -4,6 +4,9 @@ Rasa reads its tracker store and lock store from `endpoints.yml`, in parts
 (dialect, host, db...), while operators configure one `DATABASE_URL` and one
 `REDIS_URL`. `healthbot run` writes `var/endpoints.yml` from those, so the
 whole system shares one configuration.
+
+Secrets stay out of the file: it names environment variables (`${...}`, which Rasa
+expands when it reads the file) that `healthbot run` sets for the Rasa process only.
 """
 
 from __future__ import annotations
@@ -23,6 +26,14 @@ LOCK_STORE = "bot.storage.locks.AtomicRedisLockStore"
 #: Counts messages for Prometheus (bot/metrics.py) from the events Rasa publishes.
 EVENT_BROKER = {"type": "bot.metrics.MetricsBroker"}
 _DIALECTS = {"postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqlite"}
+#: The variables the rendered file refers to, set in the Rasa process's environment.
+DB_PASSWORD_VAR = "HEALTHBOT_DB_PASSWORD"
+REDIS_PASSWORD_VAR = "HEALTHBOT_REDIS_PASSWORD"
+ACTION_TOKEN_VAR = "HEALTHBOT_ACTION_TOKEN"
+
+
+def _env_ref(name: str) -> str:
+    return "${" + name + "}"
 
 
 def tracker_store_config(database_url: str) -> dict[str, Any]:
@@ -39,7 +50,7 @@ def tracker_store_config(database_url: str) -> dict[str, Any]:
             url=url.host or "localhost",  # Rasa passes `url` on as the host
             port=url.port or 5432,
             username=url.username,
-            password=url.password,
+            password=_env_ref(DB_PASSWORD_VAR) if url.password else None,
             # sslmode, options=-csearch_path...: Rasa passes them to the driver
             query=dict(url.query) or None,
         )
@@ -58,13 +69,15 @@ def lock_store_config(redis_url: str) -> dict[str, Any] | None:
         "db": int(url.database or 0),
     }
     if url.password:
-        config["password"] = url.password
+        config["password"] = _env_ref(REDIS_PASSWORD_VAR)
     return config
 
 
 def render_endpoints(settings: Settings) -> dict[str, Any]:
     endpoints: dict[str, Any] = {
-        "action_endpoint": {"url": settings.action_url},
+        # the action server answers only requests with this secret (channels/action_server.py)
+        "action_endpoint": {"url": settings.action_url,
+                            "headers": {"Authorization": f"Bearer {_env_ref(ACTION_TOKEN_VAR)}"}},
         "tracker_store": tracker_store_config(settings.effective_database_url),
         "nlg": NLG,
         "event_broker": EVENT_BROKER,
@@ -75,8 +88,27 @@ def render_endpoints(settings: Settings) -> dict[str, Any]:
     return endpoints
 
 
+def endpoint_secrets(settings: Settings) -> dict[str, str]:
+    """The values of the variables the rendered file refers to, for the Rasa process."""
+    values = {ACTION_TOKEN_VAR: settings.action_token,
+              DB_PASSWORD_VAR: make_url(settings.effective_database_url).password,
+              REDIS_PASSWORD_VAR: make_url(settings.redis_url).password
+              if settings.redis_url else None}
+    return {name: value for name, value in values.items() if value}
+
+
 def write_endpoints(settings: Settings) -> Path:
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     path = settings.var_dir / "endpoints.yml"
-    path.write_text(yaml.safe_dump(render_endpoints(settings), sort_keys=False), encoding="utf-8")
+    # a plain dumper: Rasa's resolver, once imported, would quote "${...}" and stop its expansion
+    path.write_text(yaml.dump(render_endpoints(settings), Dumper=_PlainDumper, sort_keys=False),
+                    encoding="utf-8")
     return path
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """SafeDumper with YAML's own implicit resolvers only (not Rasa's `!env_var`)."""
+
+    yaml_implicit_resolvers = {
+        key: [(tag, regexp) for tag, regexp in resolvers if tag != "!env_var"]
+        for key, resolvers in yaml.SafeDumper.yaml_implicit_resolvers.items()}

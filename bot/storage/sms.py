@@ -6,12 +6,16 @@
 * `sms_inbound`: every operator webhook, keyed by `MessageSid`, so a retried
   webhook is processed once; the text is kept until it has been processed, so a
   crash after the webhook was answered loses nothing, and then erased.
+* `sms_seen`: the SHA-256 of every `MessageSid` ever received. Twilio's signatures
+  carry no time, so a captured webhook stays valid; the retention purge deletes
+  `sms_inbound` rows but never these, so a replay is never processed twice.
 * `sms_outbox`: every SMS to send, in order per number, with attempts and the time
   of the next one; a row being sent is leased, so a crashed sender's rows return.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -62,6 +66,13 @@ sms_inbound = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("claimed_at", DateTime(timezone=True)),
     Column("processed_at", DateTime(timezone=True)),
+)
+
+sms_seen = Table(
+    "sms_seen",
+    metadata,
+    Column("sid_hash", String(64), primary_key=True),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
 )
 
 sms_outbox = Table(
@@ -146,11 +157,23 @@ def update_number(engine: Engine, pseudonym: str, now: datetime, **values: Any) 
                      .values(updated_at=now, **values))
 
 
+def _sid_hash(message_sid: str) -> str:
+    return hashlib.sha256(message_sid.encode()).hexdigest()
+
+
+def seen(engine: Engine, message_sid: str) -> bool:
+    """Whether this MessageSid was ever received (however long ago)."""
+    with engine.connect() as conn:
+        return conn.execute(select(sms_seen.c.sid_hash).where(
+            sms_seen.c.sid_hash == _sid_hash(message_sid))).first() is not None
+
+
 def receive(engine: Engine, message_sid: str, pseudonym: str, body: str, num_media: int,
             now: datetime) -> bool:
-    """Queue an operator webhook; False when this MessageSid was already received."""
+    """Queue an operator webhook; False when this MessageSid was ever received before."""
     try:
         with engine.begin() as conn:
+            conn.execute(sms_seen.insert().values(sid_hash=_sid_hash(message_sid), seen_at=now))
             conn.execute(sms_inbound.insert().values(
                 message_sid=message_sid, pseudonym=pseudonym, body=body, num_media=num_media,
                 received_at=now))

@@ -28,6 +28,8 @@ from tests.e2e.browser import chromium, new_page
 from tests.e2e.gateway import Gateway, sms_environment, start_gateway
 
 STARTUP_TIMEOUT = 300.0
+#: Rasa's HTTP API token of every test server (RASA_API_TOKEN); tests are the operator.
+API_TOKEN = f"test-api-{uuid.uuid4().hex}"
 
 
 def free_port() -> int:
@@ -64,6 +66,10 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
 
+    def api(self, path: str) -> str:
+        """The URL of a Rasa HTTP API route, with the operator's token."""
+        return f"{self.url}{path}?token={API_TOKEN}"
+
     @property
     def var_dir(self) -> Path:
         return self.log.parent / "var"
@@ -78,9 +84,7 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"healthbot run exited early:\n{self.log.read_text()[-4000:]}")
-            if is_up(f"{self.url}/status") and is_up(
-                f"http://127.0.0.1:{self.action_port}/health"
-            ):
+            if is_up(f"{self.url}/webhooks/ops/ready"):  # model, database, action server
                 return
             time.sleep(1)
         raise RuntimeError(f"servers not ready in {timeout}s:\n{self.log.read_text()[-4000:]}")
@@ -111,7 +115,7 @@ class Chat:
         return [m.get("text", "") for m in self.send(text, metadata)]
 
     def tracker(self) -> dict[str, Any]:
-        return http_json(f"{self.server.url}/conversations/{self.sender}/tracker")
+        return http_json(self.server.api(f"/conversations/{self.sender}/tracker"))
 
     def slot(self, name: str) -> Any:
         return self.tracker()["slots"][name]
@@ -140,6 +144,7 @@ def start_server(tmp: Path, model: Path, now: str = MONDAY_MORNING,
         "HEALTHBOT_MODEL_DIR": str(model.parent),
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "HEALTHBOT_NOW": now,
+        "RASA_API_TOKEN": API_TOKEN,
         **(extra_env or {}),
     }
     log = tmp / "healthbot.log"
@@ -174,10 +179,12 @@ def gateway() -> Iterator[Gateway]:
 @pytest.fixture(scope="session")
 def server(model: Path, gateway: Gateway,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The shared server, with every channel on: REST, web chat and SMS."""
+    """The shared server, with every channel on: REST, web chat and SMS. Loopback is its
+    trusted proxy, so a test can stand for several clients with `X-Forwarded-For`."""
     ports = (free_port(), free_port())
     running = start_server(tmp_path_factory.mktemp("healthbot"), model, ports=ports,
-                           extra_env=sms_environment(gateway, ports[0]))
+                           extra_env={**sms_environment(gateway, ports[0]),
+                                      "TRUSTED_PROXIES": "127.0.0.1/32"})
     yield running
     running.stop()
 

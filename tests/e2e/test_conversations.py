@@ -155,13 +155,13 @@ def test_red_flag_in_another_language_is_answered_in_that_language(
 
 
 def test_parse_reports_the_language(server: Server) -> None:
-    parsed = http_json(f"{server.url}/model/parse", {"text": "kiitos paljon avusta"})
+    parsed = http_json(server.api("/model/parse"), {"text": "kiitos paljon avusta"})
     assert parsed["language"]["code"] == "fi"
     assert 0.5 < parsed["language"]["confidence"] <= 1.0
-    german = http_json(f"{server.url}/model/parse", {"text": "Ich brauche heute einen Arzttermin"})
+    german = http_json(server.api("/model/parse"), {"text": "Ich brauche heute einen Arzttermin"})
     assert german["language"] == {"code": "de", "confidence": german["language"]["confidence"],
                                   "supported": False}
-    red = http_json(f"{server.url}/model/parse", {"text": "hän ei hengitä"})
+    red = http_json(server.api("/model/parse"), {"text": "hän ei hengitä"})
     assert red["intent"]["name"] == "emergency" and red["red_flag"]["kinds"] == ["emergency"]
 
 

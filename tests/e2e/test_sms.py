@@ -63,7 +63,7 @@ def test_a_signed_finnish_message_gets_a_finnish_reply_and_no_number_is_kept(
     (reply,) = converse(resident, gateway, "Milloin Malmin terveysasema on auki?")
     assert "Malmin terveysasema" in reply and "Talvelantie 4" in reply
     assert "auki" in reply
-    tracker = http_json(f"{server.url}/conversations/{pseudonym(resident.number)}/tracker")
+    tracker = http_json(server.api(f"/conversations/{pseudonym(resident.number)}/tracker"))
     assert tracker["slots"]["language"] == "fi"
     assert [e["text"] for e in tracker["events"] if e["event"] == "user"] == \
         ["Milloin Malmin terveysasema on auki?"]
@@ -89,7 +89,7 @@ def test_a_missing_or_wrong_signature_gets_403_and_nothing_happens(
     assert status == 403
     time.sleep(QUIET_SECONDS)
     assert gateway.to(resident.number) == []
-    tracker = http_json(f"{server.url}/conversations/{pseudonym(resident.number)}/tracker")
+    tracker = http_json(server.api(f"/conversations/{pseudonym(resident.number)}/tracker"))
     assert not [e for e in tracker["events"] if e["event"] == "user"]
 
 
@@ -150,7 +150,7 @@ def test_numbered_options_map_back_to_the_buttons(
     assert options.get("1") == "Kyllä" and options.get("2") == "Ei", question
     after = converse(resident, gateway, "2")
     assert after and after[-1] != question
-    tracker = http_json(f"{server.url}/conversations/{pseudonym(resident.number)}/tracker")
+    tracker = http_json(server.api(f"/conversations/{pseudonym(resident.number)}/tracker"))
     said = [e for e in tracker["events"] if e["event"] == "user"]
     assert said[-1]["parse_data"]["intent"]["name"] == "deny"
 
@@ -190,10 +190,10 @@ def test_the_language_sticks_to_the_number_across_conversations(
     resident = phone()  # a Finnish number, writing in Swedish
     (reply,) = converse(resident, gateway, "När har Malms hälsostation öppet i dag?")
     assert "Malms hälsostation" in reply
-    conversation = f"{server.url}/conversations/{pseudonym(resident.number)}/tracker/events"
+    conversation = server.api(f"/conversations/{pseudonym(resident.number)}/tracker/events")
     _replace_events(conversation)  # the old conversation is gone (e.g. purged)
     converse(resident, gateway, "ok")
-    tracker = http_json(f"{server.url}/conversations/{pseudonym(resident.number)}/tracker")
+    tracker = http_json(server.api(f"/conversations/{pseudonym(resident.number)}/tracker"))
     assert tracker["slots"]["language"] == "sv"
 
 

@@ -71,14 +71,17 @@ def test_our_signature_is_twilios_signature() -> None:
 
 def test_local_secrets_are_made_once_and_kept_private(tmp_path: Path) -> None:
     settings = replace(load_settings(), var_dir=tmp_path, pseudonym_key="", encryption_key="",
-                       session_key="")
+                       session_key="", rasa_api_token="", action_token="")
     made = local_secrets(settings)
     assert set(made) == {"HEALTHBOT_PSEUDONYM_KEY", "HEALTHBOT_ENCRYPTION_KEY",
-                         "HEALTHBOT_SESSION_KEY"}
+                         "HEALTHBOT_SESSION_KEY", "RASA_API_TOKEN", "HEALTHBOT_ACTION_TOKEN"}
     Fernet(made["HEALTHBOT_ENCRYPTION_KEY"].encode())  # a usable key
+    assert len(set(made.values())) == len(made)  # each key its own
+    assert len(made["RASA_API_TOKEN"]) >= 40
     assert local_secrets(settings) == made  # the same after a restart
     assert stat.S_IMODE((tmp_path / "secrets.env").stat().st_mode) == 0o600
-    configured = replace(settings, pseudonym_key="p", encryption_key="e", session_key="s")
+    configured = replace(settings, pseudonym_key="p", encryption_key="e", session_key="s",
+                         rasa_api_token="t", action_token="a")
     assert local_secrets(configured) == {}
 
 
