@@ -172,3 +172,18 @@ def test_the_client_address_comes_from_forwarded_headers_only_through_a_trusted_
                           proxies) == "203.0.113.9"
     assert client_address(_request("127.0.0.1"), proxies) == "127.0.0.1"
     assert client_address(_request("127.0.0.1", ["203.0.113.9"]), ()) == "127.0.0.1"
+
+
+def test_the_sms_backlog_answers_only_the_operators_networks() -> None:
+    from channels.sms import SmsInput
+
+    def status(settings: Settings) -> int:
+        app = Sanic(f"sms-{id(settings)}")
+        app.blueprint(SmsInput(settings).blueprint(lambda message: None),
+                      url_prefix="/webhooks/sms")
+        _, reply = _client(app).get("/webhooks/sms/", headers={"X-Forwarded-For": "10.1.2.3"})
+        return reply.status
+
+    assert status(Settings(ops_allow=(ip_network("10.0.0.0/8"),),
+                           trusted_proxies=(ip_network("127.0.0.1/32"),))) == 403
+    assert status(Settings()) == 200  # loopback, the default
