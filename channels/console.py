@@ -10,9 +10,12 @@ Mounted by Rasa under `/webhooks/console/` (see `credentials.yml`):
     GET  /static/console.js, /static/console.css
 
 Sessions are random tokens in a signed, HttpOnly, SameSite=Strict cookie (only the
-token's hash is stored); every form carries the session's CSRF token; failed logins
-are counted per address and per client and refused for a while after too many. Every
-view, claim, reply and close is written to the audit log.
+token's hash is stored); every form carries the session's CSRF token. Failed sign-ins
+slow down the next ones per pair of e-mail and client address and per client address
+(`bot.handoff.signin`; X-Forwarded-For names the client only from a peer in
+`TRUSTED_PROXIES`); a refused attempt gets a 429 with Retry-After. Every read (the
+queue, a ticket's page or JSON), claim, reply, close, sign-in and sign-out is written
+to the audit log.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -35,7 +37,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.dialogue.responses import response_text
-from bot.handoff.accounts import authenticate
+from bot.handoff import signin
 from bot.language.identify import default_identifier
 from bot.settings import NATIVE_LANGUAGES, PROJECT_ROOT, SUPPORTED_LANGUAGES, TIMEZONE
 from bot.storage import handoff as store
@@ -43,26 +45,18 @@ from bot.storage.db import utcnow
 from bot.translation.nlg import needs_translation, written_languages
 from bot.translation.packages import PIVOT
 from bot.translation.service import TranslationError, TranslationService, default_service
-from channels.common import StoreBacked, secure, static_handler
+from channels.common import StoreBacked, client_address, secure, static_handler
 from channels.delivery import deliver, resume_events
-
-logger = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 CANNED_REPLIES = PROJECT_ROOT / "data" / "handoff" / "canned_replies.yml"
 SESSION_COOKIE = "hb_nurse"
 LOGIN_COOKIE = "hb_login"
 SESSION_LIFETIME = timedelta(hours=12)
-LOGIN_WINDOW = timedelta(minutes=15)
-#: Failed sign-ins before an address is refused for LOGIN_WINDOW; a client (one IP, maybe
-#: a whole ward behind one proxy) gets more room.
-MAX_FAILED_PER_ADDRESS = 5
-MAX_FAILED_PER_CLIENT = 50
+LOGIN_FORM_LIFETIME = timedelta(minutes=15)
 MAX_REPLY_CHARS = 2000
 #: A reply's language is detected when this sure; otherwise it is the nurse's own.
 REPLY_LANGUAGE_CONFIDENCE = 0.7
-MAX_EMAIL_CHARS = 254
-MAX_PASSWORD_CHARS = 1024
 CLOSED_RESPONSE = "utter_handoff_closed"
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -92,10 +86,6 @@ def _load_canned(path: Path = CANNED_REPLIES) -> dict[str, list[str]]:
     if unknown:
         raise ValueError(f"{path}: unknown languages {sorted(unknown)}")
     return {language: [str(text) for text in texts] for language, texts in raw.items()}
-
-
-def _client(request: Request) -> str:
-    return request.remote_addr or request.ip or "unknown"
 
 
 def _clock(moment: str) -> str:
@@ -171,7 +161,7 @@ class NurseConsole(StoreBacked, InputChannel):
     def _login_page(self, status: int = 200, error: str = "") -> HTTPResponse:
         nonce = secrets.token_urlsafe(24)
         resp = self._page("login.html", status, csrf_token=self._sign(nonce), error=error)
-        self._set_cookie(resp, LOGIN_COOKIE, nonce, int(LOGIN_WINDOW.total_seconds()))
+        self._set_cookie(resp, LOGIN_COOKIE, nonce, int(LOGIN_FORM_LIFETIME.total_seconds()))
         return resp
 
     async def _login(self, request: Request) -> HTTPResponse:
@@ -179,25 +169,18 @@ class NurseConsole(StoreBacked, InputChannel):
         sent = request.form.get("csrf_token") or ""
         if not nonce or not hmac.compare_digest(self._sign(nonce), sent):
             return self._login_page(403, "The form expired. Please sign in again.")
-        email = (request.form.get("email") or "").strip().lower()[:MAX_EMAIL_CHARS]
-        password = request.form.get("password") or ""
-        if len(password) > MAX_PASSWORD_CHARS:  # hashing megabytes is work for an attacker
-            password = ""
-        keys = [f"email:{email}", f"client:{_client(request)}"]
-        limits = (MAX_FAILED_PER_ADDRESS, MAX_FAILED_PER_CLIENT)
-        counts = [await self._db(store.failed_logins, key, LOGIN_WINDOW) for key in keys]
-        if any(count >= limit for count, limit in zip(counts, limits, strict=True)):
-            logger.warning("console login refused: too many failed attempts")
-            return self._login_page(429, "Too many failed attempts. Try again in 15 minutes.")
-        nurse = await self._db(authenticate, email, password) if email and password else None
-        if nurse is None:
-            await self._db(store.record_failed_login, keys)
-            await self._db(store.audit, None, "login_failed", None, "")
+        outcome = await self._db(signin.sign_in, request.form.get("email") or "",
+                                 request.form.get("password") or "",
+                                 client_address(request, self.settings.trusted_proxies))
+        if outcome.wait:
+            resp = self._login_page(429, "Too many failed attempts. "
+                                         f"Try again in {outcome.wait_text}.")
+            resp.headers["Retry-After"] = str(outcome.wait)
+            return resp
+        if outcome.nurse is None:
             return self._login_page(401, "Wrong e-mail address or password.")
-        await self._db(store.clear_failed_logins, keys[0])
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        await self._db(store.create_session, nurse.id, token, csrf, SESSION_LIFETIME)
-        await self._db(store.audit, nurse.id, "login")
+        await self._db(store.create_session, outcome.nurse.id, token, csrf, SESSION_LIFETIME)
         resp = _secure(response.redirect("/webhooks/console/", status=303))
         self._set_cookie(resp, SESSION_COOKIE, f"{token}.{self._sign(token)}",
                          int(SESSION_LIFETIME.total_seconds()))
@@ -361,6 +344,7 @@ class NurseConsole(StoreBacked, InputChannel):
         async def queue_api(request: Request, nurse: store.Nurse, csrf: str) -> HTTPResponse:
             now = utcnow()
             tickets = await self._db(store.queue)
+            await self._db(store.audit, nurse.id, "view_queue")
             return _secure(response.json(
                 {"tickets": [self._ticket_facts(t, nurse, now) for t in tickets]}))
 
@@ -380,6 +364,7 @@ class NurseConsole(StoreBacked, InputChannel):
         async def ticket_api(request: Request, nurse: store.Nurse, csrf: str,
                              ticket_id: int) -> HTTPResponse:
             ticket = await self._ticket(ticket_id)
+            await self._db(store.audit, nurse.id, "view", ticket.id, "json")
             return _secure(response.json(await self._ticket_json(ticket, nurse, utcnow())))
 
         for action, run_action in (("claim", self._claim), ("reply", self._reply),

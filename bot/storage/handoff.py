@@ -1,5 +1,5 @@
 """Nurse handoff: tickets and their messages, nurse accounts and console sessions,
-login attempts, and the audit log.
+sign-in throttle counters, and the audit log.
 
 A conversation has at most one open ticket (`waiting` or `claimed`); asking again
 while one is open returns it. Only the nurse who claimed a ticket may reply to it or
@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Boolean,
@@ -26,11 +27,11 @@ from sqlalchemy import (
     Text,
     case,
     delete,
-    func,
     select,
     true,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -63,12 +64,13 @@ nurse_sessions = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
 )
 
-login_attempts = Table(
-    "login_attempts",
+login_throttle = Table(
+    "login_throttle",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("key", String(300), nullable=False, index=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("key", String(300), primary_key=True),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("last_failure_at", DateTime(timezone=True)),
+    Column("blocked_until", DateTime(timezone=True)),
 )
 
 tickets = Table(
@@ -198,21 +200,54 @@ def end_session(engine: Engine, token: str) -> None:
         conn.execute(delete(nurse_sessions).where(nurse_sessions.c.token_hash == token_hash(token)))
 
 
-def record_failed_login(engine: Engine, keys: list[str]) -> None:
+# --------------------------------------------------------------------------- sign-in throttle
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """The failed sign-ins counted under one key (see `bot.handoff.signin`)."""
+
+    failures: int = 0
+    last_failure_at: datetime | None = None
+    blocked_until: datetime | None = None
+
+    @property
+    def idle(self) -> bool:
+        """Nothing counted and nothing blocked: no row is kept for it."""
+        return self.failures == 0 and self.blocked_until is None
+
+
+T = TypeVar("T")
+ThrottleDecision = Callable[[dict[str, Throttle]], tuple[T, dict[str, Throttle]]]
+_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+def decide_throttles(engine: Engine, keys: Iterable[str], decide: ThrottleDecision[T]) -> T:
+    """Hand the keys' counters to `decide`, store the counters it returns and give back
+    its verdict, in one transaction. The rows are written before they are read (which
+    takes SQLite's write lock) and read FOR UPDATE (PostgreSQL's row locks), so
+    concurrent sign-ins take turns: none decides on a count another is changing."""
+    ordered = sorted(set(keys))  # every transaction locks in the same order: no deadlock
     with engine.begin() as conn:
-        for key in keys:
-            conn.execute(login_attempts.insert().values(key=key, at=utcnow()))
-
-
-def failed_logins(engine: Engine, key: str, window: timedelta) -> int:
-    with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(login_attempts).where(
-            login_attempts.c.key == key, login_attempts.c.at > utcnow() - window)).scalar_one()
-
-
-def clear_failed_logins(engine: Engine, key: str) -> None:
-    with engine.begin() as conn:
-        conn.execute(delete(login_attempts).where(login_attempts.c.key == key))
+        insert = _INSERTS[conn.dialect.name]
+        conn.execute(insert(login_throttle).values([{"key": key, "failures": 0}
+                                                    for key in ordered])
+                     .on_conflict_do_nothing(index_elements=["key"]))
+        rows = conn.execute(select(login_throttle).where(login_throttle.c.key.in_(ordered))
+                            .order_by(login_throttle.c.key).with_for_update())
+        found = {row.key: Throttle(row.failures, as_utc(row.last_failure_at),
+                                   as_utc(row.blocked_until)) for row in rows}
+        verdict, changed = decide({key: found.get(key, Throttle()) for key in ordered})
+        for key, counter in {**found, **changed}.items():
+            if counter.idle:
+                conn.execute(delete(login_throttle).where(login_throttle.c.key == key))
+            elif key in changed:  # an upsert: a row another sign-in deleted comes back
+                values = {"failures": counter.failures,
+                          "last_failure_at": counter.last_failure_at,
+                          "blocked_until": counter.blocked_until}
+                conn.execute(insert(login_throttle).values(key=key, **values)
+                             .on_conflict_do_update(index_elements=["key"], set_=values))
+    return verdict
 
 
 # --------------------------------------------------------------------------- tickets

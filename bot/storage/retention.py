@@ -17,7 +17,7 @@ from sqlalchemy import delete, exists, func, inspect, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from bot.storage.db import utcnow
-from bot.storage.handoff import audit_log, login_attempts, nurse_sessions, ticket_messages, tickets
+from bot.storage.handoff import audit_log, login_throttle, nurse_sessions, ticket_messages, tickets
 from bot.storage.sms import sms_inbound, sms_numbers, sms_outbox
 from bot.storage.webchat import webchat_messages, webchat_sessions
 
@@ -52,8 +52,8 @@ def purge(engine: Engine, older_than: timedelta, now: datetime | None = None) ->
             delete(sms_outbox).where(sms_outbox.c.created_at < cutoff)).rowcount
         deleted["sms_numbers"] = conn.execute(delete(sms_numbers).where(
             sms_numbers.c.updated_at < cutoff, sms_numbers.c.opted_out.is_(False))).rowcount
-        deleted["login_attempts"] = conn.execute(
-            delete(login_attempts).where(login_attempts.c.at < cutoff)).rowcount
+        deleted["login_throttle"] = conn.execute(
+            delete(login_throttle).where(login_throttle.c.last_failure_at < cutoff)).rowcount
         deleted["nurse_sessions"] = conn.execute(
             delete(nurse_sessions).where(nurse_sessions.c.expires_at < now)).rowcount
     return deleted

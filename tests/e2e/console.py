@@ -36,11 +36,15 @@ class Console:
         self.http = requests.Session()
         self.csrf = ""
 
-    def login(self, email: str, password: str = PASSWORD) -> requests.Response:
+    def login_form(self) -> str:
+        """Loads the sign-in form (its cookie); the form's CSRF token."""
         form = self.http.get(f"{self.base}/login", timeout=30)
-        token = _CSRF.search(form.text).group(1)
+        return _CSRF.search(form.text).group(1)
+
+    def login(self, email: str, password: str = PASSWORD,
+              token: str | None = None) -> requests.Response:
         reply = self.http.post(f"{self.base}/login", timeout=30, allow_redirects=False, data={
-            "email": email, "password": password, "csrf_token": token})
+            "email": email, "password": password, "csrf_token": token or self.login_form()})
         if reply.status_code == 303:
             self.csrf = _CSRF.search(self.http.get(f"{self.base}/", timeout=30).text).group(1)
         return reply

@@ -37,6 +37,14 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
         yield migrated
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated database file on SQLite, or a fresh schema on the real PostgreSQL."""
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else ""
+    with migrated_engine(settings_for(tmp_path, url)) as migrated:
+        yield migrated
+
+
 @pytest.fixture
 def loaded_engine(engine: Engine) -> Engine:
     """A SQLite database holding the project's directory CSV."""

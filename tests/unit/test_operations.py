@@ -17,6 +17,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Engine
 
+from bot.handoff import signin
 from bot.logs import JsonFormatter, configure, redact
 from bot.metrics import StoreCollector, count_event, exposition
 from bot.storage import handoff, sms, webchat
@@ -84,9 +85,9 @@ def test_purge_deletes_what_is_old_and_keeps_what_is_recent(engine: Engine) -> N
     sms.receive(engine, "SM-new", "sms-new", "hei", 0, recent)
     sms.enqueue(engine, "sms-old", [("vastaus", 1, "GSM-7")], old)
     sms.enqueue(engine, "sms-new", [("vastaus", 1, "GSM-7")], recent)
-    handoff.record_failed_login(engine, ["someone"])
-    with engine.begin() as conn:
-        conn.execute(update(handoff.login_attempts).values(at=old))
+    for client, moment in (("192.0.2.1", old), ("192.0.2.2", recent)):
+        # a failed sign-in is counted under its pair and its client: two rows each
+        signin.begin(engine, signin.Attempt.of("x@hel.fi", client, moment), moment)
 
     deleted = purge(engine, timedelta(days=30), now)
 
@@ -104,7 +105,7 @@ def test_purge_deletes_what_is_old_and_keeps_what_is_recent(engine: Engine) -> N
     assert sms.number_state(engine, "sms-stopped").opted_out  # a STOP is kept
     assert sms.number_state(engine, "sms-new") is not None
     assert _count(engine, sms.sms_inbound) == 1 and _count(engine, sms.sms_outbox) == 1
-    assert _count(engine, handoff.login_attempts) == 0
+    assert deleted["login_throttle"] == 2 and _count(engine, handoff.login_throttle) == 2
     assert purge(engine, timedelta(days=30), now)["tickets"] == 0  # nothing twice
 
 

@@ -14,11 +14,12 @@ from bot.settings import Settings, load_settings
 from bot.storage.db import init_db
 from bot.storage.endpoints import lock_store_config, render_endpoints, tracker_store_config
 
-HEAD = "0005"
+HEAD = "0006"
 APP_TABLES = {
     "alembic_version", "care_units", "care_unit_texts", "care_unit_exceptions",
     "webchat_sessions", "webchat_messages", "sms_numbers", "sms_inbound", "sms_outbox",
-    "nurses", "nurse_sessions", "login_attempts", "tickets", "ticket_messages", "audit_log",
+    "sms_seen", "nurses", "nurse_sessions", "login_throttle", "tickets", "ticket_messages",
+    "audit_log",
 }
 
 
@@ -54,7 +55,8 @@ def test_postgresql(tmp_path: Path, postgres_url: str) -> None:
 def test_endpoints_follow_database_and_redis_urls(tmp_path: Path) -> None:
     assert tracker_store_config("postgresql://bot:secret@db.internal:6543/health") == {
         "type": "SQL", "dialect": "postgresql", "db": "health",
-        "url": "db.internal", "port": 6543, "username": "bot", "password": "secret",
+        "url": "db.internal", "port": 6543, "username": "bot",
+        "password": "${HEALTHBOT_DB_PASSWORD}",  # Rasa expands it; the file holds no secret
     }
     with_options = tracker_store_config("postgresql://bot@db/health?sslmode=require")
     assert with_options["query"] == {"sslmode": "require"}
@@ -63,7 +65,7 @@ def test_endpoints_follow_database_and_redis_urls(tmp_path: Path) -> None:
     }
     assert lock_store_config("redis://:pw@127.0.0.1:6380/2") == {
         "type": "bot.storage.locks.AtomicRedisLockStore", "url": "127.0.0.1", "port": 6380,
-        "db": 2, "password": "pw",
+        "db": 2, "password": "${HEALTHBOT_REDIS_PASSWORD}",
     }
     assert lock_store_config("") is None
     settings = replace(settings_for(tmp_path), action_port=6055, redis_url="redis://127.0.0.1")
