@@ -308,9 +308,13 @@ def cmd_translate_download(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_api_token(settings: Settings, _args: argparse.Namespace) -> int:
+def _api_token(settings: Settings) -> str:
     """The token `healthbot run` gives Rasa's HTTP API (made once, kept in var/secrets.env)."""
-    print(settings.rasa_api_token or local_secrets(settings)["RASA_API_TOKEN"])
+    return settings.rasa_api_token or local_secrets(settings)["RASA_API_TOKEN"]
+
+
+def cmd_api_token(settings: Settings, _args: argparse.Namespace) -> int:
+    print(_api_token(settings))
     return 0
 
 
@@ -318,7 +322,8 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     from bot.evaluation import evaluate, http_parser, local_parser
     from bot.training import ensure_model
 
-    parse = http_parser(args.url) if args.url else local_parser(ensure_model(settings))
+    parse = http_parser(args.url, _api_token(settings)) if args.url \
+        else local_parser(ensure_model(settings))
     print(json.dumps(evaluate(settings.home, parse), indent=2, ensure_ascii=False))
     return 0
 
@@ -403,7 +408,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "(curl \"localhost:5005/model/parse?token=$(healthbot api-token)\")"
                    ).set_defaults(func=cmd_api_token)
     evaluation = sub.add_parser("eval", help="print NLU and language-ID figures as JSON")
-    evaluation.add_argument("--url", help="evaluate a running server instead of loading the model")
+    evaluation.add_argument("--url", help="evaluate a running server (with this machine's API "
+                            "token) instead of loading the model")
     evaluation.set_defaults(func=cmd_eval)
     return parser
 

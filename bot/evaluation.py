@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.parse
 import urllib.request
 from collections import Counter
 from collections.abc import Callable
@@ -37,9 +38,9 @@ from bot.triage.session import replay
 Parser = Callable[[str], dict[str, Any]]
 
 
-def http_parser(base_url: str) -> Parser:
-    """Parse through a running server's `/model/parse`."""
-    endpoint = base_url.rstrip("/") + "/model/parse"
+def http_parser(base_url: str, token: str) -> Parser:
+    """Parse through a running server's `/model/parse`, with the API token."""
+    endpoint = base_url.rstrip("/") + "/model/parse?" + urllib.parse.urlencode({"token": token})
 
     def parse(text: str) -> dict[str, Any]:
         request = urllib.request.Request(

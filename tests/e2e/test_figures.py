@@ -9,14 +9,14 @@ import pytest
 
 from bot.evaluation import evaluate, http_parser
 from tests.conftest import ROOT
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import API_TOKEN, Server
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def figures(server: Server) -> dict:
-    result = evaluate(ROOT, http_parser(server.url))
+    result = evaluate(ROOT, http_parser(server.url, API_TOKEN))
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return result
 
