@@ -9,7 +9,9 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 WIDGET_TESTS := tests/e2e/widget
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver
 
-.PHONY: install run test train eval lint validate browser bench
+PYTEST := $(BIN)/python -m pytest
+
+.PHONY: install run test test-fast train eval lint validate browser bench
 
 # Reinstall only when the dependencies change.
 $(STAMP): pyproject.toml
@@ -46,5 +48,12 @@ browser: $(WIDGET_TESTS)/node_modules/.package-lock.json
 $(WIDGET_TESTS)/node_modules/.package-lock.json: $(WIDGET_TESTS)/package-lock.json
 	npm ci --prefix $(WIDGET_TESTS) --no-audit --no-fund
 
-test: install browser
-	$(BIN)/python -m pytest
+# The fast tier: in-process, no service, no trained model, no browser (tests/unit/conftest.py
+# fails a test that reaches for one unless it is marked `integration`).
+test-fast: install
+	$(PYTEST) tests/unit -m "not integration"
+
+# Everything: the fast tier first (a failure stops here), then the tests on PostgreSQL,
+# Redis and subprocesses, then the end-to-end tests against the trained model and Chromium.
+test: test-fast browser
+	$(PYTEST) tests/integration tests/unit tests/e2e -m "integration or e2e"

@@ -1,10 +1,15 @@
-"""Shared test helpers: the project root, the test data folder and a PostgreSQL schema."""
+"""Shared test helpers: the project root, the test data folder, the CLI run in this
+process, a PostgreSQL schema and Argos packages built here."""
 
 from __future__ import annotations
 
+import io
+import logging
 import os
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +20,15 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tier of a test is its folder's (tests/integration, tests/e2e), so `-m` picks
+    tiers; a test under tests/unit that needs a service is marked `integration` itself."""
+    for item in items:
+        tier = Path(str(item.fspath)).relative_to(ROOT / "tests").parts[0]
+        if tier in ("integration", "e2e"):
+            item.add_marker(tier)
 
 Responses = dict[str, list[dict[str, Any]]]
 
@@ -38,6 +52,49 @@ def variation(responses: Responses, name: str, language: str) -> str:
             return item["text"]
     assert default is not None
     return default
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What a `healthbot` command did: its exit code and what it printed."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+
+Healthbot = Callable[..., Ran]
+
+
+@pytest.fixture
+def healthbot(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Healthbot:
+    """`healthbot ARGS` in this process (`bot.cli.main`), with extra environment variables
+    and standard input; the logging and umask the command sets are put back after it."""
+    from bot.cli import main
+
+    def run(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> Ran:
+        for name, value in (env or {}).items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        root = logging.getLogger()
+        handlers, level = root.handlers[:], root.level
+        umask = os.umask(0o022)
+        os.umask(umask)
+        capsys.readouterr()
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse, or a refusal before anything ran
+            code = exc.code if isinstance(exc.code, int) else 2
+            if isinstance(exc.code, str):
+                print(exc.code, file=sys.stderr)
+        finally:
+            root.handlers[:] = handlers
+            root.setLevel(level)
+            os.umask(umask)
+        out, err = capsys.readouterr()
+        return Ran(code, out, err)
+
+    return run
 
 
 @pytest.fixture

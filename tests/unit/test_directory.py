@@ -135,6 +135,7 @@ def test_cli_import_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert (tmp_path / "var" / "healthbot.db").exists()
 
 
+@pytest.mark.integration
 def test_import_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
     with migrated_engine(settings_for(tmp_path, postgres_url)) as engine:
         assert import_units(engine, read_csv(CSV)) == ImportResult(UNITS, 0, 0)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +14,7 @@ from bot.handoff.service import HandoffRequest, relay, start
 from bot.settings import TIMEZONE, load_settings
 from bot.storage import handoff as store
 from bot.storage.db import make_engine
-from tests.conftest import ROOT
+from tests.conftest import Healthbot
 
 PASSWORD = "correct horse battery"
 
@@ -96,35 +94,28 @@ def test_passwords_are_hashed_and_checked(engine: Engine) -> None:
         add_nurse(engine, "bert", PASSWORD)
 
 
-def test_nurse_add_reads_the_password_from_standard_input(tmp_path: Path) -> None:
-    env = {"HEALTHBOT_VAR_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    command = [sys.executable, "-m", "bot.cli", "nurse", "add", "cli@hel.fi"]
-    done = subprocess.run(command, input=PASSWORD + "\n", capture_output=True, text=True,
-                          cwd=ROOT, env=env, timeout=120)
-    assert done.returncode == 0, done.stderr
+def test_nurse_add_reads_the_password_from_standard_input(tmp_path: Path,
+                                                          healthbot: Healthbot) -> None:
+    env = {"HEALTHBOT_VAR_DIR": str(tmp_path)}
+    done = healthbot("nurse", "add", "cli@hel.fi", env=env, stdin=PASSWORD + "\n")
+    assert done.code == 0, done.stderr
     assert "nurse cli@hel.fi added" in done.stdout and PASSWORD not in done.stdout
     for password, reason in (("short\n", "12 characters"), (PASSWORD, "already exists")):
-        refused = subprocess.run(command, input=password, capture_output=True, text=True,
-                                 cwd=ROOT, env=env, timeout=120)
-        assert refused.returncode == 2 and reason in refused.stderr
+        refused = healthbot("nurse", "add", "cli@hel.fi", env=env, stdin=password)
+        assert refused.code == 2 and reason in refused.stderr
     engine = make_engine(replace(load_settings(), var_dir=tmp_path, database_url=""))
     assert authenticate(engine, "cli@hel.fi", PASSWORD).language == "fi"
-    language = [sys.executable, "-m", "bot.cli", "nurse", "language"]
-    done = subprocess.run([*language, "cli@hel.fi", "sv"], capture_output=True, text=True,
-                          cwd=ROOT, env=env, timeout=120)
-    assert done.returncode == 0, done.stderr
+    done = healthbot("nurse", "language", "cli@hel.fi", "sv", env=env)
+    assert done.code == 0, done.stderr
     assert authenticate(engine, "cli@hel.fi", PASSWORD).language == "sv"
     for args, reason in ((["cli@hel.fi", "xx"], "unknown language"),
                          (["nobody@hel.fi", "fi"], "no nurse account")):
-        refused = subprocess.run([*language, *args], capture_output=True, text=True,
-                                 cwd=ROOT, env=env, timeout=120)
-        assert refused.returncode == 2 and reason in refused.stderr
+        refused = healthbot("nurse", "language", *args, env=env)
+        assert refused.code == 2 and reason in refused.stderr
 
 
-def test_run_refuses_nurse_hours_it_cannot_read(tmp_path: Path) -> None:
-    env = {"HEALTHBOT_VAR_DIR": str(tmp_path), "PATH": "/usr/bin:/bin",
-           "NURSE_HOURS": "weekdays 8-16"}
-    done = subprocess.run([sys.executable, "-m", "bot.cli", "run"], capture_output=True,
-                          text=True, cwd=ROOT, env=env, timeout=120)
-    assert done.returncode == 2
+def test_run_refuses_nurse_hours_it_cannot_read(tmp_path: Path, healthbot: Healthbot) -> None:
+    done = healthbot("run", env={"HEALTHBOT_VAR_DIR": str(tmp_path),
+                                 "NURSE_HOURS": "weekdays 8-16"})
+    assert done.code == 2
     assert "NURSE_HOURS 'weekdays 8-16'" in done.stderr + done.stdout

@@ -6,9 +6,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,7 +21,7 @@ from bot.storage import handoff, sms, webchat
 from bot.storage.db import utcnow
 from bot.storage.retention import parse_period, purge
 from bot.supervisor import PeriodicJob, Supervisor
-from tests.conftest import ROOT
+from tests.conftest import Healthbot
 
 # ------------------------------------------------------------------ retention
 
@@ -109,17 +106,15 @@ def test_purge_deletes_what_is_old_and_keeps_what_is_recent(engine: Engine) -> N
     assert purge(engine, timedelta(days=30), now)["tickets"] == 0  # nothing twice
 
 
-def test_purge_command(tmp_path: Path) -> None:
-    env = {**os.environ, "HEALTHBOT_VAR_DIR": str(tmp_path)}
-    env.pop("DATABASE_URL", None)
-    done = subprocess.run([sys.executable, "-m", "bot.cli", "purge", "--older-than", "30d"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
+def test_purge_command(tmp_path: Path, healthbot: Healthbot,
+                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    done = healthbot("purge", "--older-than", "30d", env={"HEALTHBOT_VAR_DIR": str(tmp_path)})
+    assert done.code == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["older_than"] == "30d" and report["deleted"]["tickets"] == 0
-    bad = subprocess.run([sys.executable, "-m", "bot.cli", "purge", "--older-than", "soon"],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert bad.returncode == 2 and "not a period" in bad.stderr
+    bad = healthbot("purge", "--older-than", "soon")
+    assert bad.code == 2 and "not a period" in bad.stderr
 
 
 def test_the_supervisor_runs_its_jobs_at_start_then_on_schedule(

@@ -45,6 +45,7 @@ def test_sqlite_default_is_created_under_var_and_migrations_are_idempotent(
     assert table_names(settings.effective_database_url) == APP_TABLES
 
 
+@pytest.mark.integration
 def test_postgresql(tmp_path: Path, postgres_url: str) -> None:
     settings = settings_for(tmp_path, postgres_url)
     assert init_db(settings) == HEAD
@@ -78,6 +79,7 @@ def test_endpoints_follow_database_and_redis_urls(tmp_path: Path) -> None:
         tracker_store_config("mysql://root@localhost/test")
 
 
+@pytest.mark.integration
 def test_redis_tickets_are_unique_when_processes_ask_at_once() -> None:
     """Rasa's own store reads, changes and writes the lock; ours holds a mutex around
     that, so tickets asked for at the same moment never collide (real Redis)."""
