@@ -1,28 +1,18 @@
 """Clinic questions over the real REST channel, with the clock fixed by HEALTHBOT_NOW.
 
-The shared server lives on Monday 14 December 2026 at 10:00; a second one on
-Christmas Eve at 18:00, when every health station is closed.
+The shared server lives on Monday 14 December 2026 at 10:00. Answers for other
+days (Christmas Eve, when every station is closed) are tested in-process, without a
+server of their own: tests/unit/test_clinic_actions.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from tests.conftest import Responses, variation
-from tests.e2e.conftest import Server, start_server
+from tests.e2e.conftest import Server
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def christmas_eve(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = start_server(tmp_path_factory.mktemp("christmas"), model,
-                           now="2026-12-24T18:00+02:00")
-    yield running
-    running.stop()
 
 
 @pytest.mark.parametrize(
@@ -109,30 +99,3 @@ def test_a_symptom_leaves_the_clinic_form_for_triage(server: Server,
     disclaimer, _ = chat.texts("I have a sore throat")
     assert disclaimer == variation(responses, "utter_triage_disclaimer", "en")
     assert chat.active_loop() == "triage_form"
-
-
-@pytest.mark.parametrize(
-    ("language", "question", "closed", "instead"),
-    [
-        ("fi", "onko Vuosaaren terveysasema auki", (
-            "Tänään suljettu (Jouluaatto). Seuraavan kerran auki: maanantaina 28.12. klo 8.00."
-        ), "Jos asia ei voi odottaa, soita Päivystysapuun 116 117"),
-        ("sv", "är Malms hälsostation öppen", (
-            "Stängt i dag (Julafton). Öppnar nästa gång: måndag 28.12 kl. 8.00."
-        ), "Om det inte kan vänta, ring Jourhjälpen 116 117"),
-        ("en", "is Kalasatama health station open now", (
-            "Closed today (Christmas Eve). Next open: Monday 28 December at 08:00."
-        ), "If it cannot wait, call the Medical Helpline 116 117"),
-    ],
-)
-def test_closed_on_christmas_eve_with_where_to_turn(
-    christmas_eve: Server, language: str, question: str, closed: str, instead: str
-) -> None:
-    chat = christmas_eve.chat()
-    who, when, turn_to = chat.texts(question)
-    assert when == closed
-    assert turn_to.startswith(instead)
-    assert "112" in turn_to
-    child_ed = {"fi": "Uusi lastensairaala", "sv": "Nya barnsjukhuset",
-                "en": "New Children's Hospital"}[language]
-    assert child_ed in turn_to
