@@ -1,14 +1,24 @@
 """The website chat channel: a websocket with an HTTP fallback, sessions that survive a
 reload, and a per-session delivery queue so nothing is lost while the browser is away.
 
-Mounted by Rasa under `/webhooks/webchat/` (see `credentials.yml`):
+Mounted by Rasa under `/webhooks/webchat/` (see `credentials.yml`). The session token
+travels in the header `Authorization: Bearer <token>` only: never in a URL, which
+proxies log, nor in a body.
 
-    POST /session              -> {"token"}: a new conversation for this browser
-    GET  /history?token=       -> every message of the session, in order
-    GET  /messages?token&after -> messages after a sequence number (polling fallback)
-    POST /message              {"token", "text", "metadata"?}: a resident's message
-    WS   /ws                   first frame {"token", "after"}; then pushes, acks, messages
-    GET  /widget.js, /widget.css, /demo   the widget and a demo page
+    POST   /session           {"text"?} -> 201 {"token"}: a new conversation
+    GET    /history           every message of the session, in order
+    GET    /messages?after=N  messages after a sequence number (polling fallback)
+    POST   /message           {"text", "title"?, "metadata"?}: a resident's message
+    DELETE /session           -> 204: the resident ended it; it is deleted, messages too
+    WS     /ws                first frame {"token", "after"}; then pushes, acks, messages
+    GET    /widget.js, /widget.css, /demo   the widget and a demo page
+
+A token that is unknown, ended or idle past `WEBCHAT_IDLE_HOURS` gets 403
+`unknown_session`; the widget then starts a new session. Too many new sessions from one
+client address (`WEBCHAT_SESSION_LIMIT` per 10 minutes) or messages in one session
+(`MESSAGE_LIMIT`) get 429 `rate_limited` with `Retry-After`, or an error frame on the
+socket; a message with a red flag is let through all the same (`POST /session` takes
+the first message's text for that). Limits are counted per server process.
 
 Bot messages are stored with the conversation's language (`lang`) before they are
 pushed, so a browser that reconnects gets them from the queue, each once, in order.
@@ -18,9 +28,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from functools import cached_property, wraps
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +42,25 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.engine import Engine
 
+from bot.ratelimit import Clock, Limit, RateLimited, RateLimiter
+from bot.settings import Settings
 from bot.storage import webchat as store
 from bot.translation.component import pretranslate
-from channels.common import StoreBacked, conversation_language, secure, static_handler
-
-logger = logging.getLogger(__name__)
+from bot.triage.redflags import default_detector
+from channels.common import (
+    StoreBacked,
+    client_address,
+    conversation_language,
+    secure,
+    static_handler,
+)
 
 STATIC_DIR = Path(__file__).resolve().parent / "webchat_static"
 MAX_MESSAGE_CHARS = 2000
+#: Messages per session: nobody typing or tapping by hand meets this.
+MESSAGE_LIMIT = Limit(burst=20, refill_seconds=2.0)
+#: `WEBCHAT_SESSION_LIMIT` new sessions per client address in this many seconds.
+SESSION_WINDOW_SECONDS = 600.0
 #: How often a connected socket looks for messages written by another process.
 POLL_SECONDS = 5.0
 CONTENT_SECURITY_POLICY = (
@@ -48,6 +71,7 @@ _STATIC_FILES = {"widget.js": "widget.js", "widget.css": "widget.css", "demo": "
                  "demo.css": "demo.css"}
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+Handler = Callable[[Request], Awaitable[HTTPResponse]]
 
 
 class BadRequest(ValueError):
@@ -55,7 +79,8 @@ class BadRequest(ValueError):
 
 
 def _secure(resp: HTTPResponse) -> HTTPResponse:
-    return secure(resp, CONTENT_SECURITY_POLICY)
+    """An answer about a session: no cache keeps it (a shared computer)."""
+    return secure(resp, CONTENT_SECURITY_POLICY, cache="no-store")
 
 
 def _static(resp: HTTPResponse) -> HTTPResponse:
@@ -76,8 +101,48 @@ def _json_body(request: Request) -> dict[str, Any]:
     return body
 
 
+def _refusals(handler: Handler) -> Handler:
+    """A route whose refusals become 400, 403, 413 or 429 with a JSON body."""
+    @wraps(handler)
+    async def guarded(request: Request) -> HTTPResponse:
+        try:
+            return await handler(request)
+        except BadRequest as exc:
+            return _error(400, "bad_request", reason=str(exc))
+        except PermissionError:
+            return _error(403, "unknown_session")
+        except OverflowError:
+            return _error(413, "message_too_long", max_chars=MAX_MESSAGE_CHARS)
+        except RateLimited as exc:
+            refused = _error(429, "rate_limited", retry_after=exc.retry_after)
+            refused.headers["Retry-After"] = str(exc.retry_after)
+            return refused
+    return guarded
+
+
+def _bearer(request: Request) -> str:
+    """The session token, from the Authorization header only."""
+    if "token" in request.args:
+        raise BadRequest("the session token goes in the Authorization header, not the URL")
+    scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise BadRequest("a session token is required: Authorization: Bearer <token>")
+    return token.strip()
+
+
 def _wire(message: store.StoredMessage) -> dict[str, Any]:
     return {"seq": message.seq, "author": message.author, **message.payload}
+
+
+def _red_flag(text: Any) -> Callable[[], bool]:
+    """The question a limiter asks only past its limit: does `text` have a red flag?
+    Such a message is answered however many came before it."""
+    return lambda: (isinstance(text, str) and len(text) <= MAX_MESSAGE_CHARS
+                    and default_detector().detect(text) is not None)
+
+
+async def _send_frame(ws: Any, **frame: Any) -> None:
+    await ws.send(json.dumps(frame, ensure_ascii=False))
 
 
 class _Hub:
@@ -113,27 +178,49 @@ class WebchatInput(StoreBacked, InputChannel):
     def name(cls) -> str:
         return "webchat"
 
-    def __init__(self, engine: Engine | None = None) -> None:
-        super().__init__(engine=engine)
+    def __init__(self, settings: Settings | None = None, engine: Engine | None = None,
+                 clock: Clock = time.monotonic) -> None:
+        super().__init__(settings=settings, engine=engine)
         self._hub = HUB
+        self._clock = clock
+        self._message_limiter = RateLimiter(MESSAGE_LIMIT, clock)
+
+    @cached_property
+    def _session_limiter(self) -> RateLimiter:
+        """Made on first use: the settings are read then."""
+        per_window = self.settings.webchat_session_limit
+        return RateLimiter(Limit(per_window, SESSION_WINDOW_SECONDS / per_window), self._clock)
+
+    @property
+    def _idle_limit(self) -> timedelta:
+        return timedelta(hours=self.settings.webchat_idle_hours)
 
     async def _sender(self, token: Any) -> str:
         if not isinstance(token, str):
             raise BadRequest("a session token is required")
-        sender_id = await self._db(store.sender_for, token)
+        sender_id = await self._db(store.sender_for, token, self._idle_limit)
         if sender_id is None:
             raise PermissionError("unknown session")
         return sender_id
 
+    async def _messages(self, request: Request, after: int) -> HTTPResponse:
+        sender_id = await self._sender(_bearer(request))
+        messages = await self._db(store.messages_after, sender_id, after)
+        return _secure(response.json({"messages": [_wire(m) for m in messages]}))
+
     async def handle_message(self, request: Request, on_new_message: OnNewMessage,
                              sender_id: str, body: dict[str, Any]) -> int:
-        """Store the resident's message, run it through Rasa, store the answers with
-        the conversation's language, and wake the conversation's sockets."""
+        """Store the resident's message (which keeps the session alive), run it through
+        Rasa, store the answers with the conversation's language, and wake the
+        conversation's sockets."""
         text = body.get("text")
         if not isinstance(text, str) or not text.strip():
             raise BadRequest("text must be a non-empty string")
         if len(text) > MAX_MESSAGE_CHARS:
             raise OverflowError
+        self._message_limiter.check(sender_id, exempt=_red_flag(text))
+        if not await self._db(store.touch, sender_id, self._idle_limit):
+            raise PermissionError("the session is over")
         metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
         shown = {"text": text} if not text.startswith("/") else {"text": body.get("title") or ""}
         seq = await self._db(store.append, sender_id, "resident", shown)
@@ -151,53 +238,47 @@ class WebchatInput(StoreBacked, InputChannel):
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         webchat = Blueprint("webchat", __name__)
 
-        async def guarded(handler: Callable[[], Awaitable[HTTPResponse]]) -> HTTPResponse:
-            try:
-                return await handler()
-            except BadRequest as exc:
-                return _error(400, "bad_request", reason=str(exc))
-            except PermissionError:
-                return _error(403, "unknown_session")
-            except OverflowError:
-                return _error(413, "message_too_long", max_chars=MAX_MESSAGE_CHARS)
-
         @webchat.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
             return _secure(response.json({"status": "ok"}))
 
         @webchat.route("/session", methods=["POST"])
+        @_refusals
         async def new_session(request: Request) -> HTTPResponse:
+            body = _json_body(request) if request.body else {}
+            address = client_address(request, self.settings.trusted_proxies)
+            self._session_limiter.check(address, exempt=_red_flag(body.get("text")))
             token, _ = await self._db(store.create_session)
             return _secure(response.json({"token": token}, status=201))
 
+        @webchat.route("/session", methods=["DELETE"])
+        @_refusals
+        async def end_session(request: Request) -> HTTPResponse:
+            sender_id = await self._sender(_bearer(request))
+            await self._db(store.end_session, sender_id)
+            return _secure(response.empty(status=204))
+
         @webchat.route("/history", methods=["GET"])
+        @_refusals
         async def history(request: Request) -> HTTPResponse:
-            async def run() -> HTTPResponse:
-                sender_id = await self._sender(request.args.get("token"))
-                messages = await self._db(store.messages_after, sender_id, 0)
-                return _secure(response.json({"messages": [_wire(m) for m in messages]}))
-            return await guarded(run)
+            return await self._messages(request, after=0)
 
         @webchat.route("/messages", methods=["GET"])
+        @_refusals
         async def poll(request: Request) -> HTTPResponse:
-            async def run() -> HTTPResponse:
-                sender_id = await self._sender(request.args.get("token"))
-                try:
-                    after = int(request.args.get("after", "0"))
-                except ValueError as exc:
-                    raise BadRequest("after must be a number") from exc
-                messages = await self._db(store.messages_after, sender_id, after)
-                return _secure(response.json({"messages": [_wire(m) for m in messages]}))
-            return await guarded(run)
+            try:
+                after = int(request.args.get("after", "0"))
+            except ValueError as exc:
+                raise BadRequest("after must be a number") from exc
+            return await self._messages(request, after)
 
         @webchat.route("/message", methods=["POST"])
+        @_refusals
         async def receive(request: Request) -> HTTPResponse:
-            async def run() -> HTTPResponse:
-                body = _json_body(request)
-                sender_id = await self._sender(body.get("token"))
-                seq = await self.handle_message(request, on_new_message, sender_id, body)
-                return _secure(response.json({"seq": seq}, status=202))
-            return await guarded(run)
+            body = _json_body(request)
+            sender_id = await self._sender(_bearer(request))
+            seq = await self.handle_message(request, on_new_message, sender_id, body)
+            return _secure(response.json({"seq": seq}, status=202))
 
         @webchat.websocket("/ws")
         async def socket(request: Request, ws: Any) -> None:
@@ -219,15 +300,14 @@ class WebchatInput(StoreBacked, InputChannel):
             sent = int(hello.get("after") or 0)
         except (ValueError, TypeError, AttributeError, RecursionError, BadRequest,
                 PermissionError):
-            await ws.send(json.dumps({"type": "error", "error": "unknown_session"}))
+            await _send_frame(ws, type="error", error="unknown_session")
             return
         wake = self._hub.subscribe(sender_id)
         reader = asyncio.ensure_future(self._read_frames(request, ws, on_new_message, sender_id))
         try:
             while not reader.done():
                 for message in await self._db(store.messages_after, sender_id, sent):
-                    await ws.send(json.dumps({"type": "message", **_wire(message)},
-                                             ensure_ascii=False))
+                    await _send_frame(ws, type="message", **_wire(message))
                     sent = message.seq
                 wake.clear()
                 waiter = asyncio.ensure_future(wake.wait())
@@ -240,6 +320,7 @@ class WebchatInput(StoreBacked, InputChannel):
 
     async def _read_frames(self, request: Request, ws: Any, on_new_message: OnNewMessage,
                            sender_id: str) -> None:
+        """Until the browser goes away or the session is over (ended, or idle too long)."""
         while True:
             raw = await ws.recv()
             if raw is None:  # the browser went away
@@ -254,9 +335,14 @@ class WebchatInput(StoreBacked, InputChannel):
                     await self.handle_message(request, on_new_message, sender_id, frame)
                 else:
                     raise BadRequest("unknown frame type")
+            except PermissionError:
+                await _send_frame(ws, type="error", error="unknown_session")
+                return
             except OverflowError:
-                await ws.send(json.dumps({"type": "error", "error": "message_too_long",
-                                          "max_chars": MAX_MESSAGE_CHARS}))
-            except (ValueError, TypeError, RecursionError, BadRequest, PermissionError) as exc:
-                await ws.send(json.dumps({"type": "error", "error": "bad_frame",
-                                          "reason": str(exc)}))
+                await _send_frame(ws, type="error", error="message_too_long",
+                                  max_chars=MAX_MESSAGE_CHARS)
+            except RateLimited as exc:
+                await _send_frame(ws, type="error", error="rate_limited",
+                                  retry_after=exc.retry_after)
+            except (ValueError, TypeError, RecursionError, BadRequest) as exc:
+                await _send_frame(ws, type="error", error="bad_frame", reason=str(exc))

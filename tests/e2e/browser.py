@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, sync_playwright
@@ -62,6 +65,22 @@ def open_chat(page: Page, server: Served) -> None:
 def say(page: Page, text: str) -> None:
     page.locator("#hb-input").fill(text)
     page.locator("#hb-input").press("Enter")
+
+
+def webchat_call(server: Served, method: str, path: str, body: bytes | None = None,
+                 token: str | None = None) -> tuple[int, Any]:
+    """The web chat's HTTP API as the widget calls it: (status, JSON body or None)."""
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(f"{server.url}/webhooks/webchat{path}", data=body,
+                                     headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
 
 
 def bot_messages(page: Page) -> Locator:

@@ -145,6 +145,8 @@ def start_server(tmp: Path, model: Path, now: str = MONDAY_MORNING,
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "HEALTHBOT_NOW": now,
         "RASA_API_TOKEN": API_TOKEN,
+        # every test's browser and client comes from 127.0.0.1: many residents, one address
+        "WEBCHAT_SESSION_LIMIT": "1000",
         **(extra_env or {}),
     }
     log = tmp / "healthbot.log"

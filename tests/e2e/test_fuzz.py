@@ -27,6 +27,7 @@ ENDPOINTS = [
     ("POST", "/webhooks/webchat/message", "json"),
     ("GET", "/webhooks/webchat/history", "query"),
     ("GET", "/webhooks/webchat/messages", "query"),
+    ("DELETE", "/webhooks/webchat/session", "query"),
     ("POST", "/webhooks/sms/webhook", "form"),
     ("POST", "/webhooks/console/login", "form"),
 ]

@@ -136,9 +136,10 @@ def test_sigkill_in_a_triage_form_loses_nothing(instances: tuple[Server, Server]
     waiting = Chat(b, f"crash-nurse-{uuid.uuid4().hex[:8]}")
     waiting.send("Haluan puhua hoitajalle")
     web = requests.post(f"{b.url}/webhooks/webchat/session", timeout=30).json()["token"]
-    assert requests.post(f"{b.url}/webhooks/webchat/message", timeout=60,
-                         json={"token": web, "text": "Hei"}).status_code == 202
-    history = requests.get(f"{b.url}/webhooks/webchat/history", params={"token": web},
+    bearer = {"Authorization": f"Bearer {web}"}
+    assert requests.post(f"{b.url}/webhooks/webchat/message", timeout=60, headers=bearer,
+                         json={"text": "Hei"}).status_code == 202
+    history = requests.get(f"{b.url}/webhooks/webchat/history", headers=bearer,
                            timeout=30).json()
     assert [m["author"] for m in history["messages"]][:2] == ["resident", "bot"]
     number = random_number()
@@ -168,7 +169,7 @@ def test_sigkill_in_a_triage_form_loses_nothing(instances: tuple[Server, Server]
     assert [e["text"] for e in resident.tracker()["events"] if e["event"] == "bot"] == asked
     # the answer to the question it was asking brings the next one, not a new start
     assert resident.texts("ei") == [FEVER.question("confusion_or_neck").text["fi"]]
-    assert requests.get(f"{b.url}/webhooks/webchat/history", params={"token": web},
+    assert requests.get(f"{b.url}/webhooks/webchat/history", headers=bearer,
                         timeout=30).json() == history
     waiting.send("Olen yhä täällä")
     with engine.connect() as conn:

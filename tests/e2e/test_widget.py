@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from tests.e2e.browser import (
     open_chat,
     say,
     serious_violations,
+    webchat_call,
 )
 from tests.e2e.conftest import Server, start_server
 
@@ -164,30 +163,25 @@ def test_server_restart_under_an_open_page(page: Page, own_server: Server, model
     shutil.rmtree(tmp_path / "var", ignore_errors=True)
 
 
-def post(server: Server, path: str, body: bytes) -> tuple[int, dict]:
-    request = urllib.request.Request(f"{server.url}/webhooks/webchat{path}", data=body,
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as error:
-        return error.code, json.load(error)
+def post(server: Server, path: str, body: bytes, token: str | None = None) -> tuple[int, dict]:
+    return webchat_call(server, "POST", path, body, token)
 
 
 @pytest.mark.parametrize(
-    ("body", "status", "error"),
+    ("body", "token", "status", "error"),
     [
-        (b"{not json", 400, "bad_request"),
-        (b"\xff\xfe\x00", 400, "bad_request"),
-        (b"[1, 2]", 400, "bad_request"),
-        (b'{"token": 5, "text": "hi"}', 400, "bad_request"),
-        (b'{"token": "forged-token", "text": "hi"}', 403, "unknown_session"),
+        (b"{not json", None, 400, "bad_request"),
+        (b"\xff\xfe\x00", None, 400, "bad_request"),
+        (b"[1, 2]", None, 400, "bad_request"),
+        (b'{"token": 5, "text": "hi"}', None, 400, "bad_request"),
+        (b'{"text": "hi"}', None, 400, "bad_request"),
+        (b'{"text": "hi"}', "forged-token", 403, "unknown_session"),
     ],
 )
-def test_bad_requests_get_a_clear_error(server: Server, body: bytes, status: int,
-                                        error: str) -> None:
-    assert post(server, "/message", body)[:1] == (status,)
-    assert post(server, "/message", body)[1]["error"] == error
+def test_bad_requests_get_a_clear_error(server: Server, body: bytes, token: str | None,
+                                        status: int, error: str) -> None:
+    assert post(server, "/message", body, token)[:1] == (status,)
+    assert post(server, "/message", body, token)[1]["error"] == error
 
 
 def test_empty_and_huge_messages_are_refused_and_nothing_is_stored(server: Server) -> None:
@@ -195,12 +189,9 @@ def test_empty_and_huge_messages_are_refused_and_nothing_is_stored(server: Serve
     assert status == 201
     token = session["token"]
     for text, code in (("", 400), ("   ", 400), ("x" * 2001, 413)):
-        body = json.dumps({"token": token, "text": text}).encode()
-        assert post(server, "/message", body)[0] == code
-    with urllib.request.urlopen(
-        f"{server.url}/webhooks/webchat/history?token={token}", timeout=60
-    ) as response:
-        assert json.load(response) == {"messages": []}
+        body = json.dumps({"text": text}).encode()
+        assert post(server, "/message", body, token)[0] == code
+    assert webchat_call(server, "GET", "/history", token=token) == (200, {"messages": []})
     # the same session still works afterwards
-    body = json.dumps({"token": token, "text": "🙂"}).encode()
-    assert post(server, "/message", body) == (202, {"seq": 1})
+    body = json.dumps({"text": "🙂"}).encode()
+    assert post(server, "/message", body, token) == (202, {"seq": 1})
