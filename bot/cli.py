@@ -320,11 +320,15 @@ def cmd_api_token(settings: Settings, _args: argparse.Namespace) -> int:
 
 def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     from bot.evaluation import evaluate, http_parser, local_parser
-    from bot.training import ensure_model
+    from bot.training import ensure_model, training_facts
 
-    parse = http_parser(args.url, _api_token(settings)) if args.url \
-        else local_parser(ensure_model(settings))
-    print(json.dumps(evaluate(settings.home, parse), indent=2, ensure_ascii=False))
+    if args.url:
+        figures = evaluate(settings.home, http_parser(args.url, _api_token(settings)))
+    else:
+        model = ensure_model(settings)
+        figures = {"model": {"name": model.name, **training_facts(model)},
+                   **evaluate(settings.home, local_parser(model))}
+    print(json.dumps(figures, indent=2, ensure_ascii=False))
     return 0
 
 

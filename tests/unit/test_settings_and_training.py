@@ -28,15 +28,38 @@ def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         load_settings().now()
 
 
-def test_fingerprint_changes_only_with_training_inputs(tmp_path: Path) -> None:
+def _training_inputs(tmp_path: Path) -> Path:
+    """A copy of what the model is trained from, to change without touching the project."""
     copy = tmp_path / "bot"
     for path in training_files(ROOT):
         target = copy / path.relative_to(ROOT)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, target)
+    return copy
+
+
+def test_fingerprint_changes_only_with_training_inputs(tmp_path: Path) -> None:
+    copy = _training_inputs(tmp_path)
     before = fingerprint(copy)
     (copy / "README.md").write_text("docs do not retrain")
     assert fingerprint(copy) == before
+    (copy / "bot" / "cli.py").write_text("# the CLI is not part of the model")
+    assert fingerprint(copy) == before
     nlu = copy / "data" / "nlu" / "en.yml"
     nlu.write_text(nlu.read_text() + "    - hiya there\n")
+    assert fingerprint(copy) != before
+
+
+@pytest.mark.parametrize("module", [
+    "bot/triage/component.py",  # named in config.yml
+    "bot/triage/redflags.py",  # imported by it
+    "bot/language/identify.py",  # imported by the language detector
+    "bot/dialogue/policy.py",  # a policy
+])
+def test_the_fingerprint_covers_the_custom_components_code(tmp_path: Path, module: str) -> None:
+    copy = _training_inputs(tmp_path)
+    assert copy / module in training_files(copy)
+    before = fingerprint(copy)
+    source = copy / module
+    source.write_text(source.read_text() + "\n# changed\n")
     assert fingerprint(copy) != before
