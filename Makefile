@@ -10,6 +10,10 @@ WIDGET_TESTS := tests/e2e/widget
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver
 
 PYTEST := $(BIN)/python -m pytest
+# A test run that collects nothing (pytest's exit code 5) proves nothing: it fails, saying so.
+define pytest
+	$(PYTEST) $(1) || { status=$$?; [ $$status -ne 5 ] || echo "pytest collected no tests: $(1)" >&2; exit $$status; }
+endef
 
 .PHONY: install run test test-fast train eval lint validate browser bench
 
@@ -51,9 +55,9 @@ $(WIDGET_TESTS)/node_modules/.package-lock.json: $(WIDGET_TESTS)/package-lock.js
 # The fast tier: in-process, no service, no trained model, no browser (tests/unit/conftest.py
 # fails a test that reaches for one unless it is marked `integration`).
 test-fast: install
-	$(PYTEST) tests/unit -m "not integration"
+	$(call pytest,tests/unit -m "not integration")
 
 # Everything: the fast tier first (a failure stops here), then the tests on PostgreSQL,
 # Redis and subprocesses, then the end-to-end tests against the trained model and Chromium.
 test: test-fast browser
-	$(PYTEST) tests/integration tests/unit tests/e2e -m "integration or e2e"
+	$(call pytest,tests/integration tests/unit tests/e2e -m "integration or e2e")
