@@ -55,12 +55,14 @@ def is_up(url: str) -> bool:
 
 @dataclass
 class Server:
-    """A running `healthbot run` with its two children."""
+    """A `healthbot run` with its two children, started (again) with the same
+    environment, ports and database."""
 
-    process: subprocess.Popen[bytes]
     rasa_port: int
     action_port: int
     log: Path
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -79,7 +81,18 @@ class Server:
         """The server's own SQLite database, for checking what it stored."""
         return f"sqlite:///{self.var_dir / 'healthbot.db'}"
 
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=ROOT,
+                                            env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            self.wait_ready()
+        except RuntimeError:
+            self.stop()  # leave no supervisor behind when startup fails
+            raise
+
     def wait_ready(self, timeout: float = STARTUP_TIMEOUT) -> None:
+        assert self.process is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -90,6 +103,8 @@ class Server:
         raise RuntimeError(f"servers not ready in {timeout}s:\n{self.log.read_text()[-4000:]}")
 
     def stop(self) -> int:
+        """SIGTERM to the supervisor; its exit code once everything has stopped."""
+        assert self.process is not None
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout=60)
@@ -132,8 +147,7 @@ MONDAY_MORNING = "2026-12-14T10:00+02:00"
 def start_server(tmp: Path, model: Path, now: str = MONDAY_MORNING,
                  ports: tuple[int, int] | None = None,
                  extra_env: dict[str, str] | None = None) -> Server:
-    """`now` fixes the clock (HEALTHBOT_NOW), so answers about opening hours are exact;
-    the same `tmp` and `ports` bring a stopped server back with its database."""
+    """`now` fixes the clock (HEALTHBOT_NOW), so answers about opening hours are exact."""
     rasa_port, action_port = ports or (free_port(), free_port())
     var_dir = tmp / "var"
     env = {
@@ -149,18 +163,8 @@ def start_server(tmp: Path, model: Path, now: str = MONDAY_MORNING,
         "WEBCHAT_SESSION_LIMIT": "1000",
         **(extra_env or {}),
     }
-    log = tmp / "healthbot.log"
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-    server = Server(process, rasa_port, action_port, log)
-    try:
-        server.wait_ready()
-    except RuntimeError:
-        server.stop()  # leave no supervisor behind when startup fails
-        raise
+    server = Server(rasa_port, action_port, tmp / "healthbot.log", env)
+    server.start()
     return server
 
 
@@ -187,6 +191,31 @@ def server(model: Path, gateway: Gateway,
     running = start_server(tmp_path_factory.mktemp("healthbot"), model, ports=ports,
                            extra_env={**sms_environment(gateway, ports[0]),
                                       "TRUSTED_PROXIES": "127.0.0.1/32"})
+    yield running
+    running.stop()
+
+
+#: The translation packages of the destructive server: German and Russian both ways, and
+#: English to and from Finnish for the nurses. Estonian has none: the graceful gap.
+INSTALLED_PACKAGES = [("de", "en"), ("en", "de"), ("ru", "en"), ("en", "ru"), ("en", "fi"),
+                      ("fi", "en")]
+
+
+@pytest.fixture(scope="session")
+def destructive(model: Path, argos_files: dict[tuple[str, str], Path],
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The server for tests that break or restart it (SIGKILL, SIGTERM and a start on
+    the same database) and that install translation packages, which the operator does
+    with `healthbot translate install` before the start."""
+    tmp = tmp_path_factory.mktemp("destructive")
+    env = {**os.environ, "HEALTHBOT_VAR_DIR": str(tmp / "var")}
+    env.pop("ARGOS_PACKAGES_DIR", None)  # the default: under var/
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "translate", "install",
+         *(str(argos_files[pair]) for pair in INSTALLED_PACKAGES)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    running = start_server(tmp, model)
     yield running
     running.stop()
 

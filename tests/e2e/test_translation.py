@@ -1,20 +1,17 @@
 """Machine translation end to end, on a server whose packages an operator installed
 from files (`healthbot translate install`), built by the test itself.
 
-The test packages write one fixed sentence per sentence they read (see
+The server is the destructive one (tests/e2e/conftest.py). The test packages write one
+fixed sentence per sentence they read (see
 tests/argos_package.py): German and Russian become an English question about
 Malmi health station, so a message can be followed through the NLU, the
 dialogue and back out through the package into the resident's language."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,38 +19,25 @@ import requests
 from playwright.sync_api import Browser, Page, expect
 
 from bot.translation.service import RuleSentencizer
-from tests.conftest import PACKAGE_OUTPUTS, ROOT, Responses, variation
+from tests.conftest import PACKAGE_OUTPUTS, Responses, variation
 from tests.e2e.browser import new_page
-from tests.e2e.conftest import Chat, Server, start_server
+from tests.e2e.conftest import Chat, Server
 from tests.e2e.console import PASSWORD, Console, add_nurse
 
 pytestmark = pytest.mark.e2e
-
-#: The packages the operator installs: German and Russian both ways, and English to and
-#: from Finnish for the nurses. Estonian has none: the graceful gap.
-INSTALLED = [("de", "en"), ("en", "de"), ("ru", "en"), ("en", "ru"), ("en", "fi"), ("fi", "en")]
-
 
 def machine(text: str, pair: tuple[str, str]) -> str:
     """What a test package writes for `text`: its one sentence per sentence read."""
     return " ".join([PACKAGE_OUTPUTS[pair]] * len(RuleSentencizer().split_sentences(text)))
 
 
-@pytest.fixture(scope="module")
-def translating(model: Path, argos_files: dict, tmp_path_factory: pytest.TempPathFactory
-                ) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("translating")
-    env = {**os.environ, "HEALTHBOT_VAR_DIR": str(tmp / "var")}
-    env.pop("ARGOS_PACKAGES_DIR", None)  # the default: under var/
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "translate", "install",
-         *(str(argos_files[pair]) for pair in INSTALLED)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert (tmp / "var" / "argos-packages" / "translate-de_en" / "model" / "model.bin").exists()
-    running = start_server(tmp, model)
-    yield running
-    running.stop()
+@pytest.fixture
+def translating(destructive: Server) -> Server:
+    """The destructive server: its operator installed the test packages before the start
+    (`INSTALLED_PACKAGES`, tests/e2e/conftest.py)."""
+    assert (destructive.var_dir / "argos-packages" / "translate-de_en" / "model"
+            / "model.bin").exists()
+    return destructive
 
 
 def turn(chat: Chat, text: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
