@@ -19,13 +19,17 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.engine import Engine
 from twilio.request_validator import RequestValidator
 
 from bot.sms.identity import PhoneIdentity
+from bot.storage import sms
 
 ACCOUNT_SID = "AC" + "0" * 30 + "42"
 AUTH_TOKEN = "loopback-gateway-auth-token"
@@ -155,21 +159,57 @@ def webhook_url(rasa_port: int) -> str:
 @dataclass
 class Phone:
     """A resident's phone: each text goes to the webhook as the operator sends it,
-    signed with Twilio's own RequestValidator."""
+    signed with Twilio's own RequestValidator. With the server's database it can also
+    wait until the server has done everything a message set off (`settle`)."""
 
     url: str
     number: str
+    database_url: str = ""
     token: str = AUTH_TOKEN
+    last_sid: str = ""
 
     def send(self, text: str, message_sid: str | None = None, num_media: int = 0,
              signature: str | None = None) -> tuple[int, str]:
         """Deliver one SMS to the webhook: (HTTP status, response body)."""
+        self.last_sid = message_sid or "SM" + uuid.uuid4().hex
         form = {"From": self.number, "To": FROM_NUMBER, "Body": text,
-                "MessageSid": message_sid or "SM" + uuid.uuid4().hex,
-                "NumMedia": str(num_media), "AccountSid": ACCOUNT_SID}
+                "MessageSid": self.last_sid, "NumMedia": str(num_media),
+                "AccountSid": ACCOUNT_SID}
         if signature is None:
             signature = RequestValidator(self.token).compute_signature(self.url, form)
         return post_form(self.url, form, {"X-Twilio-Signature": signature} if signature else {})
+
+    def received(self) -> bool:
+        """Whether the server stored the last message sent (a refused one it did not)."""
+        with self._database().connect() as conn:
+            return conn.execute(select(sms.sms_inbound.c.message_sid).where(
+                sms.sms_inbound.c.message_sid == self.last_sid)).first() is not None
+
+    def settle(self, timeout: float = 90.0) -> None:
+        """Wait until the server has processed the last message sent and every SMS it
+        queued for this number has left (sent, or failed for good)."""
+        inbound, outbox = sms.sms_inbound.c, sms.sms_outbox.c
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._database().connect() as conn:
+                processed = conn.execute(select(inbound.processed_at).where(
+                    inbound.message_sid == self.last_sid)).scalar_one_or_none()
+                waiting = conn.execute(select(func.count()).where(
+                    outbox.pseudonym == pseudonym(self.number),
+                    outbox.status.in_(("pending", "sending")))).scalar_one()
+            if processed is not None and not waiting:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"{self.last_sid} not processed and sent in {timeout} s")
+
+    def _database(self) -> Engine:
+        assert self.database_url, "this phone does not know the server's database"
+        return _engine(self.database_url)
+
+
+@cache
+def _engine(url: str) -> Engine:
+    return create_engine(url)
 
 
 def post_form(url: str, form: dict[str, str], headers: dict[str, str]) -> tuple[int, str]:
@@ -197,6 +237,5 @@ def converse(phone: Phone, gateway: Gateway, text: str) -> list[str]:
     before = len(gateway.delivered(phone.number))
     status, body = phone.send(text)
     assert status == 200 and EMPTY_TWIML_MARK in body
-    gateway.wait_for(phone.number, before + 1)
-    time.sleep(1.0)  # the rest of a turn that needs several SMS
+    phone.settle()
     return gateway.delivered(phone.number)[before:]

@@ -118,7 +118,7 @@ def test_only_the_claiming_nurse_replies_and_a_wrong_csrf_token_is_refused(
 
 def test_a_handoff_by_sms_and_back(server: Server, gateway: Gateway,
                                    console: Callable[[str], Console]) -> None:
-    resident = Phone(webhook_url(server.rasa_port), random_number())
+    resident = Phone(webhook_url(server.rasa_port), random_number(), server.database_url)
     (queued,) = converse(resident, gateway, "Haluan puhua hoitajalle")
     assert queued.startswith("Siirsin keskustelun hoitajalle")
     anna = console("anna")
