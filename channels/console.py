@@ -38,6 +38,7 @@ from sanic.response import HTTPResponse
 
 from bot.dialogue.responses import response_text
 from bot.handoff import signin
+from bot.handoff.delivery import deliver, resume_events
 from bot.language.identify import default_identifier
 from bot.settings import NATIVE_LANGUAGES, PROJECT_ROOT, SUPPORTED_LANGUAGES, TIMEZONE
 from bot.storage import handoff as store
@@ -46,7 +47,6 @@ from bot.translation.nlg import needs_translation, written_languages
 from bot.translation.packages import PIVOT
 from bot.translation.service import TranslationError, TranslationService, default_service
 from channels.common import StoreBacked, client_address, secure, static_handler
-from channels.delivery import deliver, resume_events
 
 HERE = Path(__file__).resolve().parent
 CANNED_REPLIES = PROJECT_ROOT / "data" / "handoff" / "canned_replies.yml"
@@ -269,8 +269,8 @@ class NurseConsole(StoreBacked, InputChannel):
             detected.confidence >= REPLY_LANGUAGE_CONFIDENCE else nurse.language
         translated = await self._translation(text, language, ticket.language or language)
         sent = translated.get("translation", text)
-        delivered = await deliver(request.app, self.engine, self.settings, ticket.sender_id,
-                                  ticket.channel, sent, ticket.language, "nurse")
+        delivered = await deliver(request.app.ctx.agent, ticket.sender_id, ticket.channel, sent,
+                                  ticket.language, "nurse")
         await self._db(store.add_message, ticket.id, "nurse", text, language, nurse.id,
                        translated.get("translation"), translated.get("translation_language"))
         notes = [translated.get("translation_note", ""),
@@ -287,8 +287,8 @@ class NurseConsole(StoreBacked, InputChannel):
         if needs_translation(written_languages(responses[CLOSED_RESPONSE]), CLOSED_RESPONSE,
                              ticket.language):
             text = (await self._translation(text, PIVOT, ticket.language)).get("translation", text)
-        await deliver(request.app, self.engine, self.settings, ticket.sender_id,
-                      ticket.channel, text, ticket.language, "bot", resume_events())
+        await deliver(request.app.ctx.agent, ticket.sender_id, ticket.channel, text,
+                      ticket.language, "bot", resume_events())
         await self._db(store.add_message, ticket.id, "bot", text, ticket.language)
         await self._db(store.audit, nurse.id, "close", ticket.id)
 

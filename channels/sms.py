@@ -35,6 +35,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.engine import Engine
 
+from bot.handoff import delivery
 from bot.language.choice import HINT_METADATA_KEY
 from bot.settings import DEFAULT_LANGUAGE, Settings
 from bot.sms import keywords as sms_keywords
@@ -185,7 +186,16 @@ class SmsInput(StoreBacked, InputChannel):
                                            self.settings.encryption_key)
         return self._identity
 
+    async def send(self, sender_id: str, text: str, language: str | None,
+                   author: str) -> bool:
+        """Outbound (bot/handoff/delivery.py): through the outbox, in SMS form; False
+        when the number has opted out."""
+        queued = await self._db(queue_texts, self.settings, sender_id, [text])
+        self._wake.set()
+        return bool(queued)
+
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        delivery.register(self.name(), self)
         sms = Blueprint("sms", __name__)
 
         @sms.listener("after_server_start")

@@ -42,6 +42,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.engine import Engine
 
+from bot.handoff import delivery
 from bot.ratelimit import Clock, Limit, RateLimited, RateLimiter
 from bot.settings import Settings
 from bot.storage import webchat as store
@@ -167,7 +168,7 @@ class _Hub:
             event.set()
 
 
-#: One hub per process, so a nurse's reply (channels/delivery.py) wakes the sockets too.
+#: One hub per process, so a nurse's reply (bot/handoff/delivery.py) wakes the sockets too.
 HUB = _Hub()
 
 
@@ -235,7 +236,16 @@ class WebchatInput(StoreBacked, InputChannel):
         self._hub.notify(sender_id)
         return seq
 
+    async def send(self, sender_id: str, text: str, language: str | None,
+                   author: str) -> bool:
+        """Outbound (bot/handoff/delivery.py): into the session's delivery queue, and
+        to its open sockets; a browser that is away gets it on reconnect."""
+        await self._db(store.append, sender_id, author, {"text": text, "lang": language})
+        self._hub.notify(sender_id)
+        return True
+
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        delivery.register(self.name(), self)
         webchat = Blueprint("webchat", __name__)
 
         @webchat.route("/", methods=["GET"])
