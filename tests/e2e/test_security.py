@@ -1,6 +1,8 @@
 """The running system tried as an attacker on the same host would, with nothing but
 HTTP: Rasa's API and the action server answer only the project, files under var/ are
-private, and a captured SMS webhook cannot be replayed, not even after the purge."""
+private, an ended or idle web chat session opens nothing, and a captured SMS webhook
+cannot be replayed, not even after the purge. (The console's sign-in and audit:
+test_console_security.py; the widget's side of web chat: test_webchat_security.py.)"""
 
 from __future__ import annotations
 
@@ -17,8 +19,10 @@ import pytest
 from sqlalchemy import create_engine, select, update
 
 from bot.storage import sms as store
+from bot.storage import webchat
 from bot.storage.db import utcnow
 from bot.storage.retention import purge
+from tests.e2e.browser import webchat_call
 from tests.e2e.conftest import API_TOKEN, Server, http_json
 from tests.e2e.gateway import (
     EMPTY_TWIML_MARK,
@@ -160,3 +164,48 @@ def test_a_webhook_replayed_after_the_purge_is_not_processed_again(
 def _user_turns(server: Server, number: str) -> int:
     tracker = http_json(server.api(f"/conversations/{pseudonym(number)}/tracker"))
     return sum(1 for event in tracker["events"] if event["event"] == "user")
+
+
+def _webchat_session(server: Server) -> tuple[str, str]:
+    """A web chat session with one exchange: (token, the conversation's sender id)."""
+    status, created = webchat_call(server, "POST", "/session", b"{}")
+    assert status == 201
+    token = created["token"]
+    status, _ = webchat_call(server, "POST", "/message", json.dumps({"text": "hei"}).encode(),
+                             token=token)
+    assert status == 202
+    status, history = webchat_call(server, "GET", "/history", token=token)
+    assert status == 200 and [m["author"] for m in history["messages"]][:1] == ["resident"]
+    sender_id = webchat.sender_for(create_engine(server.database_url), token,
+                                   timedelta(hours=24))
+    assert sender_id is not None
+    return token, sender_id
+
+
+def _webchat_gone(server: Server, token: str, sender_id: str) -> None:
+    """The token opens nothing any more, and nothing of the conversation is stored."""
+    for method, path, body in (("GET", "/history", None), ("GET", "/messages?after=0", None),
+                               ("POST", "/message", json.dumps({"text": "hei"}).encode()),
+                               ("DELETE", "/session", None)):
+        status, refused = webchat_call(server, method, path, body, token=token)
+        assert (status, refused["error"]) == (403, "unknown_session"), path
+    with create_engine(server.database_url).connect() as conn:
+        for table in (webchat.webchat_sessions, webchat.webchat_messages):
+            assert conn.execute(select(table).where(
+                table.c.sender_id == sender_id)).first() is None
+
+
+def test_an_ended_web_chat_session_is_deleted(server: Server) -> None:
+    token, sender_id = _webchat_session(server)
+    assert webchat_call(server, "DELETE", "/session", token=token) == (204, None)
+    _webchat_gone(server, token, sender_id)
+
+
+def test_an_idle_web_chat_session_expires(server: Server) -> None:
+    token, sender_id = _webchat_session(server)
+    database = create_engine(server.database_url)
+    with database.begin() as conn:  # the resident left it 25 hours ago (WEBCHAT_IDLE_HOURS 24)
+        conn.execute(update(webchat.webchat_sessions).where(
+            webchat.webchat_sessions.c.sender_id == sender_id).values(
+            last_active_at=utcnow() - timedelta(hours=25)))
+    _webchat_gone(server, token, sender_id)
