@@ -7,7 +7,7 @@ Mounted by Rasa under `/webhooks/sms/` (see `credentials.yml`):
                     answered at once with empty TwiML, processed in the background
     GET  /          {"status", "configured", "outbox"}: for the operator (OPS_ALLOW only)
 
-Replies leave through the outbox (`bot/storage/sms.py`): a sender task in every
+Replies leave through the outbox (`bot/sms/outbox.py`): a sender task in every
 server process posts them to the Messages REST API at TWILIO_API_BASE, retrying
 with backoff on 5xx, 429 and timeouts. Conversations are keyed by a pseudonym of
 the number; the number itself is read, decrypted, only to send.
@@ -19,28 +19,26 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import re
 import urllib.parse
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
-import aiohttp
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from sqlalchemy.engine import Engine
 
 from bot.handoff import delivery
 from bot.language.choice import HINT_METADATA_KEY
 from bot.settings import DEFAULT_LANGUAGE, Settings
 from bot.sms import keywords as sms_keywords
-from bot.sms.encoding import count_segments
-from bot.sms.identity import IdentityError, PhoneIdentity, is_finnish, normalise_number
+from bot.sms.identity import PhoneIdentity, is_finnish, normalise_number
+from bot.sms.outbox import Outbox
 from bot.sms.render import Option, chosen_payload, render_turn, sms_response_text
 from bot.storage import sms as store
 from bot.storage.db import utcnow
@@ -57,11 +55,6 @@ MAX_BODY_CHARS = 1600
 MESSAGE_SID = re.compile(r"^[A-Za-z0-9]{10,64}$")
 #: An inbound message claimed this long ago by a process that never finished is retried.
 STALE_CLAIM = timedelta(minutes=5)
-#: A sender owns an outbox row this long; a crashed sender's row goes back to the queue.
-OUTBOX_LEASE = timedelta(seconds=60)
-OUTBOX_IDLE_SECONDS = 1.0
-MAX_RETRY_DELAY = timedelta(minutes=10)
-GATEWAY_TIMEOUT = aiohttp.ClientTimeout(total=15)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
@@ -90,27 +83,6 @@ def _form(request: Request) -> dict[str, list[str]]:
     return urllib.parse.parse_qs(request.body.decode("utf-8"), keep_blank_values=True)
 
 
-def _outbox_rows(bodies: list[str]) -> list[tuple[str, int, str]]:
-    rows = []
-    for body in bodies:
-        segments = count_segments(body)
-        rows.append((body, segments.count, segments.encoding))
-    return rows
-
-
-def queue_texts(engine: Engine, settings: Settings, pseudonym: str, texts: list[str]) -> bool:
-    """Queue texts written outside the dialogue (a nurse's reply) for a number, in SMS
-    form; False when the number has opted out, and nothing is queued."""
-    state = store.number_state(engine, pseudonym)
-    if state is None or state.opted_out:
-        logger.info("SMS to %s not queued: %s", pseudonym,
-                    "unknown number" if state is None else "the number has opted out")
-        return False
-    bodies = render_turn([{"text": text} for text in texts], settings.sms_max_segments).bodies
-    store.enqueue(engine, pseudonym, _outbox_rows(bodies), utcnow())
-    return True
-
-
 class SmsOutput(CollectingOutputChannel):
     """Collects a turn's messages whole (with buttons and the response name), under the
     channel name "sms" so that the domain's `channel: sms` variations are chosen."""
@@ -121,45 +93,6 @@ class SmsOutput(CollectingOutputChannel):
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         self.messages.append(dict(message))
-
-
-class GatewayError(Exception):
-    def __init__(self, reason: str, retry: bool) -> None:
-        super().__init__(reason)
-        self.retry = retry
-
-
-class TwilioClient:
-    """The Messages resource of Twilio's REST API (or a gateway that copies it)."""
-
-    def __init__(self, settings: Settings, session: aiohttp.ClientSession) -> None:
-        self._url = (f"{settings.twilio_api_base}/2010-04-01/Accounts/"
-                     f"{settings.twilio_account_sid}/Messages.json")
-        self._auth = aiohttp.BasicAuth(settings.twilio_account_sid, settings.twilio_auth_token)
-        self._from = settings.twilio_from_number
-        self._session = session
-
-    async def send(self, to: str, body: str) -> str:
-        """Post one message; its provider id, or GatewayError saying whether to retry."""
-        form = {"To": to, "From": self._from, "Body": body}
-        try:
-            async with self._session.post(self._url, data=form, auth=self._auth) as reply:
-                text = await reply.text()
-                if 200 <= reply.status < 300:
-                    return str(_json_or_empty(text).get("sid") or "")
-                details = _json_or_empty(text)
-                reason = f"HTTP {reply.status} code {details.get('code')}: {details.get('message')}"
-                raise GatewayError(reason, retry=reply.status == 429 or reply.status >= 500)
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise GatewayError(f"{type(exc).__name__}: {exc}", retry=True) from exc
-
-
-def _json_or_empty(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):  # the gateway's error body is only a courtesy
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 class SmsInput(StoreBacked, InputChannel):
@@ -177,7 +110,6 @@ class SmsInput(StoreBacked, InputChannel):
             weakref.WeakValueDictionary()
         )
         self._tasks: list[asyncio.Future[None]] = []
-        self._wake = asyncio.Event()
 
     @property
     def identity(self) -> PhoneIdentity:
@@ -186,13 +118,16 @@ class SmsInput(StoreBacked, InputChannel):
                                            self.settings.encryption_key)
         return self._identity
 
+    @cached_property
+    def outbox(self) -> Outbox:
+        return Outbox(self.settings, self.engine, self.identity)
+
     async def send(self, sender_id: str, text: str, language: str | None,
                    author: str) -> bool:
         """Outbound (bot/handoff/delivery.py): through the outbox, in SMS form; False
-        when the number has opted out."""
-        queued = await self._db(queue_texts, self.settings, sender_id, [text])
-        self._wake.set()
-        return bool(queued)
+        when SMS is not configured (the outbox needs the keys) or the number has opted out."""
+        return self.settings.sms_configured and \
+            await self.outbox.queue_texts(sender_id, [text])
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         delivery.register(self.name(), self)
@@ -204,8 +139,7 @@ class SmsInput(StoreBacked, InputChannel):
                 logger.warning("SMS channel off: set SMS_PUBLIC_URL, TWILIO_ACCOUNT_SID, "
                                "TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER and the two keys")
                 return
-            self._wake = asyncio.Event()
-            self._tasks = [asyncio.ensure_future(self._send_forever()),
+            self._tasks = [asyncio.ensure_future(self.outbox.send_forever()),
                            asyncio.ensure_future(self._recover_forever(app, on_new_message))]
 
         @sms.listener("before_server_stop")
@@ -315,7 +249,7 @@ class SmsInput(StoreBacked, InputChannel):
         if state.opted_out and default_detector().detect(text) is None:
             logger.info("SMS reply to %s not sent: the number has opted out", state.pseudonym)
             return
-        await self._enqueue(state.pseudonym, rendered.bodies)
+        await self.outbox.queue(state.pseudonym, rendered.bodies)
 
     async def _converse(self, on_new_message: OnNewMessage, pseudonym: str, text: str,
                         language: str | None) -> list[dict[str, Any]]:
@@ -346,52 +280,4 @@ class SmsInput(StoreBacked, InputChannel):
                              language: str | None) -> None:
         agent = app.ctx.agent
         text = sms_response_text(agent.domain.responses, name, language or DEFAULT_LANGUAGE)
-        await self._enqueue(pseudonym, [text])
-
-    async def _enqueue(self, pseudonym: str, bodies: list[str]) -> None:
-        await self._db(store.enqueue, pseudonym, _outbox_rows(bodies), utcnow())
-        self._wake.set()
-
-    async def _send_forever(self) -> None:
-        async with aiohttp.ClientSession(timeout=GATEWAY_TIMEOUT) as session:
-            client = TwilioClient(self.settings, session)
-            while True:
-                try:
-                    rows = await self._db(store.claim_due, utcnow(), OUTBOX_LEASE)
-                    for row in rows:
-                        await self._deliver(client, row)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:  # noqa: BLE001 - the sender must outlive a database hiccup
-                    logger.exception("SMS outbox round failed")
-                    rows = []
-                if not rows:
-                    self._wake.clear()
-                    try:
-                        await asyncio.wait_for(self._wake.wait(), OUTBOX_IDLE_SECONDS)
-                    except asyncio.TimeoutError:
-                        pass
-
-    async def _deliver(self, client: TwilioClient, row: store.OutboxRow) -> None:
-        state = await self._db(store.number_state, row.pseudonym)
-        if state is None:
-            await self._db(store.mark_failed, row.id, "the number is no longer stored")
-            return
-        try:
-            provider_sid = await client.send(self.identity.decrypt(state.number_encrypted),
-                                             row.body)
-        except (GatewayError, IdentityError) as exc:
-            attempts = row.attempts + 1
-            if isinstance(exc, GatewayError) and exc.retry and \
-                    attempts < self.settings.sms_max_attempts:
-                delay = min(timedelta(seconds=self.settings.sms_retry_seconds * 2 ** row.attempts),
-                            MAX_RETRY_DELAY)
-                logger.warning("SMS %d to %s: %s; retry %d in %.1f s", row.id, row.pseudonym,
-                               exc, attempts, delay.total_seconds())
-                await self._db(store.mark_retry, row.id, str(exc), utcnow() + delay)
-            else:
-                logger.error("SMS %d to %s failed for good: %s", row.id, row.pseudonym, exc)
-                await self._db(store.mark_failed, row.id, str(exc))
-            return
-        await self._db(store.mark_sent, row.id, provider_sid, utcnow())
-        logger.info("SMS %d to %s sent (%s)", row.id, row.pseudonym, provider_sid)
+        await self.outbox.queue(pseudonym, [text])
