@@ -1,16 +1,10 @@
-"""The SMS channel, on the Twilio protocol that SMS gateways copy.
+"""The SMS channel, on the Twilio protocol that SMS gateways copy: it checks the operator's
+webhook and hands the message to the domain, which answers through the outbox (`bot/sms/`).
 
-Mounted by Rasa under `/webhooks/sms/` (see `credentials.yml`):
-
-    POST /webhook   the operator's form-encoded webhook (From, To, Body, MessageSid,
-                    NumMedia), signed with X-Twilio-Signature over SMS_PUBLIC_URL;
-                    answered at once with empty TwiML, processed in the background
-    GET  /          {"status", "configured", "outbox"}: for the operator (OPS_ALLOW only)
-
-Replies leave through the outbox (`bot/sms/outbox.py`): a sender task in every
-server process posts them to the Messages REST API at TWILIO_API_BASE, retrying
-with backoff on 5xx, 429 and timeouts. Conversations are keyed by a pseudonym of
-the number; the number itself is read, decrypted, only to send.
+    POST /webhooks/sms/webhook  the form-encoded webhook (From, To, Body, MessageSid,
+        NumMedia), signed with X-Twilio-Signature over SMS_PUBLIC_URL; answered at once
+        with empty TwiML, processed in the background
+    GET  /webhooks/sms/         {"status", "configured", "outbox"}: OPS_ALLOW only
 """
 
 from __future__ import annotations
@@ -22,9 +16,8 @@ import hmac
 import logging
 import re
 import urllib.parse
-import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import timedelta
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -35,15 +28,11 @@ from sanic.response import HTTPResponse
 
 from bot.handoff import delivery
 from bot.language.choice import HINT_METADATA_KEY
-from bot.settings import DEFAULT_LANGUAGE, Settings
-from bot.sms import keywords as sms_keywords
-from bot.sms.identity import PhoneIdentity, is_finnish, normalise_number
+from bot.sms.identity import PhoneIdentity, normalise_number
+from bot.sms.inbound import Inbox
 from bot.sms.outbox import Outbox
-from bot.sms.render import Option, chosen_payload, render_turn, sms_response_text
 from bot.storage import sms as store
-from bot.storage.db import utcnow
 from bot.translation.component import pretranslate
-from bot.triage.redflags import default_detector
 from channels.common import StoreBacked, conversation_language, ops_allowed
 
 logger = logging.getLogger(__name__)
@@ -53,8 +42,6 @@ SIGNATURE_HEADER = "X-Twilio-Signature"
 #: Twilio's own limit for a message body.
 MAX_BODY_CHARS = 1600
 MESSAGE_SID = re.compile(r"^[A-Za-z0-9]{10,64}$")
-#: An inbound message claimed this long ago by a process that never finished is retried.
-STALE_CLAIM = timedelta(minutes=5)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
@@ -95,6 +82,29 @@ class SmsOutput(CollectingOutputChannel):
         self.messages.append(dict(message))
 
 
+@dataclass(frozen=True)
+class RasaDialogue:
+    """The assistant as `bot/sms/inbound.py` needs it, from the Rasa server it runs in."""
+
+    app: Sanic
+    on_new_message: OnNewMessage
+
+    async def turn(self, pseudonym: str, text: str,
+                   language: str | None) -> list[dict[str, Any]]:
+        output = SmsOutput()
+        metadata = {HINT_METADATA_KEY: language} if language else {}
+        await pretranslate(text)
+        await self.on_new_message(UserMessage(text, output, pseudonym,
+                                               input_channel=output.name(), metadata=metadata))
+        return output.messages
+
+    async def language(self, pseudonym: str) -> str | None:
+        return await conversation_language(self.app, pseudonym)
+
+    def responses(self) -> Mapping[str, list[dict[str, Any]]]:
+        return self.app.ctx.agent.domain.responses
+
+
 class SmsInput(StoreBacked, InputChannel):
     """Rasa input channel for SMS."""
 
@@ -102,36 +112,24 @@ class SmsInput(StoreBacked, InputChannel):
     def name(cls) -> str:
         return "sms"
 
-    def __init__(self, settings: Settings | None = None) -> None:
-        super().__init__(settings=settings)
-        self._identity: PhoneIdentity | None = None
-        self._keywords = sms_keywords.KeywordTable.from_file()
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
-        self._tasks: list[asyncio.Future[None]] = []
-
-    @property
-    def identity(self) -> PhoneIdentity:
-        if self._identity is None:
-            self._identity = PhoneIdentity(self.settings.pseudonym_key,
-                                           self.settings.encryption_key)
-        return self._identity
-
     @cached_property
-    def outbox(self) -> Outbox:
-        return Outbox(self.settings, self.engine, self.identity)
+    def inbox(self) -> Inbox:
+        """Made only once SMS is configured: the phone identity needs the two keys."""
+        identity = PhoneIdentity(self.settings.pseudonym_key, self.settings.encryption_key)
+        return Inbox(self.settings, self.engine, identity,
+                     Outbox(self.settings, self.engine, identity))
 
     async def send(self, sender_id: str, text: str, language: str | None,
                    author: str) -> bool:
         """Outbound (bot/handoff/delivery.py): through the outbox, in SMS form; False
-        when SMS is not configured (the outbox needs the keys) or the number has opted out."""
+        when SMS is not configured or the number has opted out."""
         return self.settings.sms_configured and \
-            await self.outbox.queue_texts(sender_id, [text])
+            await self.inbox.outbox.queue_texts(sender_id, [text])
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         delivery.register(self.name(), self)
         sms = Blueprint("sms", __name__)
+        tasks: list[asyncio.Future[None]] = []
 
         @sms.listener("after_server_start")
         async def start(app: Sanic, _loop: Any) -> None:
@@ -139,12 +137,13 @@ class SmsInput(StoreBacked, InputChannel):
                 logger.warning("SMS channel off: set SMS_PUBLIC_URL, TWILIO_ACCOUNT_SID, "
                                "TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER and the two keys")
                 return
-            self._tasks = [asyncio.ensure_future(self.outbox.send_forever()),
-                           asyncio.ensure_future(self._recover_forever(app, on_new_message))]
+            dialogue = RasaDialogue(app, on_new_message)
+            tasks[:] = [asyncio.ensure_future(self.inbox.outbox.send_forever()),
+                        asyncio.ensure_future(self.inbox.recover_forever(dialogue))]
 
         @sms.listener("before_server_stop")
         async def stop(_app: Sanic, _loop: Any) -> None:
-            for task in self._tasks:
+            for task in tasks:
                 task.cancel()
 
         @sms.route("/", methods=["GET"])
@@ -158,12 +157,12 @@ class SmsInput(StoreBacked, InputChannel):
 
         @sms.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
-            return await self._receive(request, on_new_message)
+            return await self._receive(request, RasaDialogue(request.app, on_new_message))
 
         return sms
 
-    async def _receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
-        """Check, store and acknowledge a webhook; the answer is worked out afterwards."""
+    async def _receive(self, request: Request, dialogue: RasaDialogue) -> HTTPResponse:
+        """Check and store a webhook, and acknowledge it; the answer is worked out after."""
         if not self.settings.sms_configured:
             return response.json({"error": "sms_not_configured"}, status=503)
         try:
@@ -189,95 +188,6 @@ class SmsInput(StoreBacked, InputChannel):
             return response.json({"error": "bad_request", "reason": "MessageSid"}, status=400)
         if len(body) > MAX_BODY_CHARS:
             return response.json({"error": "message_too_long"}, status=413)
-        pseudonym = self.identity.pseudonym(number)
-        now = utcnow()
-        twiml = response.text(EMPTY_TWIML, content_type="text/xml; charset=utf-8")
-        if await self._db(store.seen, message_sid):  # a retry, or a replay after the purge
-            logger.info("SMS %s from %s already received: ignored", message_sid, pseudonym)
-            return twiml
-        await self._db(store.remember_number, pseudonym, self.identity.encrypt(number), now)
-        if await self._db(store.receive, message_sid, pseudonym, body, num_media, now):
-            request.app.add_task(self._process_pending(request.app, on_new_message, message_sid))
-        return twiml
-
-    async def _process_pending(self, app: Sanic, on_new_message: OnNewMessage,
-                               message_sid: str | None = None) -> None:
-        """Process one received message, or every one a crash or failure left behind."""
-        for inbound in await self._db(store.claim_inbound, utcnow(), STALE_CLAIM, message_sid):
-            lock = self._locks.setdefault(inbound.pseudonym, asyncio.Lock())
-            async with lock:
-                try:
-                    await self._process(app, on_new_message, inbound)
-                except Exception:  # noqa: BLE001 - the message stays queued for a retry
-                    logger.exception("SMS %s from %s failed", inbound.message_sid,
-                                     inbound.pseudonym)
-                    continue
-            await self._db(store.mark_processed, inbound.message_sid, utcnow())
-
-    async def _recover_forever(self, app: Sanic, on_new_message: OnNewMessage) -> None:
-        """Messages a crashed or failed worker left behind, at start and then regularly."""
-        while True:
-            try:
-                await self._process_pending(app, on_new_message)
-            except Exception:  # noqa: BLE001 - try again next round
-                logger.exception("SMS inbound recovery round failed")
-            await asyncio.sleep(STALE_CLAIM.total_seconds() / 5)
-
-    async def _process(self, app: Sanic, on_new_message: OnNewMessage,
-                       inbound: store.Inbound) -> None:
-        state = await self._db(store.number_state, inbound.pseudonym)
-        language = state.language or (
-            "fi" if is_finnish(self.identity.decrypt(state.number_encrypted)) else None)
-        text = inbound.body.strip()
-        keyword = self._keywords.match(text)
-        if keyword is not None:
-            await self._answer_keyword(app, on_new_message, state, keyword, text, language)
-            return
-        if not text:
-            if inbound.num_media and not state.opted_out:
-                await self._send_response(app, state.pseudonym, sms_keywords.TEXT_ONLY_RESPONSE,
-                                          language)
-            return
-        options = [Option(**option) for option in state.options]
-        chosen = chosen_payload(text, options)
-        messages = await self._converse(on_new_message, state.pseudonym, chosen or text,
-                                        language)
-        rendered = render_turn(messages, self.settings.sms_max_segments)
-        language = await conversation_language(app, state.pseudonym) or language
-        await self._db(store.update_number, state.pseudonym, utcnow(), language=language,
-                       options=[vars(option) for option in rendered.options])
-        if state.opted_out and default_detector().detect(text) is None:
-            logger.info("SMS reply to %s not sent: the number has opted out", state.pseudonym)
-            return
-        await self.outbox.queue(state.pseudonym, rendered.bodies)
-
-    async def _converse(self, on_new_message: OnNewMessage, pseudonym: str, text: str,
-                        language: str | None) -> list[dict[str, Any]]:
-        output = SmsOutput()
-        metadata = {HINT_METADATA_KEY: language} if language else {}
-        await pretranslate(text)
-        await on_new_message(UserMessage(text, output, pseudonym, input_channel=self.name(),
-                                         metadata=metadata))
-        return output.messages
-
-    async def _answer_keyword(self, app: Sanic, on_new_message: OnNewMessage,
-                              state: store.NumberState, keyword: sms_keywords.Keyword,
-                              text: str, language: str | None) -> None:
-        """STOP ends all messages until START; the stop word also reaches the dialogue
-        (silently), so a triage in progress ends as the resident asked."""
-        now = utcnow()
-        if keyword.kind == "stop":
-            await self._db(store.update_number, state.pseudonym, now, opted_out=True, options=[])
-            await self._converse(on_new_message, state.pseudonym, text, language)
-            logger.info("SMS number %s opted out", state.pseudonym)
-        elif keyword.kind == "start":
-            await self._db(store.update_number, state.pseudonym, now, opted_out=False)
-            logger.info("SMS number %s opted back in", state.pseudonym)
-        await self._send_response(app, state.pseudonym, sms_keywords.RESPONSES[keyword.kind],
-                                  keyword.language or language)
-
-    async def _send_response(self, app: Sanic, pseudonym: str, name: str,
-                             language: str | None) -> None:
-        agent = app.ctx.agent
-        text = sms_response_text(agent.domain.responses, name, language or DEFAULT_LANGUAGE)
-        await self.outbox.queue(pseudonym, [text])
+        if await self.inbox.receive(message_sid, number, body, num_media):
+            request.app.add_task(self.inbox.process_pending(dialogue, message_sid))
+        return response.text(EMPTY_TWIML, content_type="text/xml; charset=utf-8")
