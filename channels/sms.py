@@ -10,21 +10,19 @@ webhook and hands the message to the domain, which answers through the outbox (`
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
 import logging
 import re
 import urllib.parse
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, Sanic, response
-from sanic.request import Request
+from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
+from twilio.request_validator import RequestValidator
 
 from bot.handoff import delivery
 from bot.language.choice import HINT_METADATA_KEY
@@ -46,28 +44,14 @@ MESSAGE_SID = re.compile(r"^[A-Za-z0-9]{10,64}$")
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
-def twilio_signature(auth_token: str, url: str, params: Mapping[str, Sequence[str]]) -> str:
-    """Twilio's request signature: HMAC-SHA1 of the URL followed by every parameter
-    name and value, sorted, base64-encoded."""
-    data = url + "".join(
-        name + value for name in sorted(params) for value in sorted(set(params[name]))
-    )
-    digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode()
-
-
-def signature_is_valid(auth_token: str, url: str, params: Mapping[str, Sequence[str]],
-                       signature: str) -> bool:
-    expected = twilio_signature(auth_token, url, params)
-    return bool(signature) and hmac.compare_digest(expected.encode(), signature.encode())
-
-
-def _form(request: Request) -> dict[str, list[str]]:
+def _form(request: Request) -> RequestParameters:
     """The webhook's parameters, empty ones included: Twilio signs an empty Body too
-    (Sanic's `request.form` drops it)."""
+    (Sanic's `request.form` drops it). As RequestParameters, RequestValidator signs
+    every value of a repeated name (`getlist`), as Twilio does."""
     if request.content_type.split(";")[0].strip() != "application/x-www-form-urlencoded":
         raise ValueError("not a form")
-    return urllib.parse.parse_qs(request.body.decode("utf-8"), keep_blank_values=True)
+    return RequestParameters(urllib.parse.parse_qs(request.body.decode("utf-8"),
+                                                   keep_blank_values=True))
 
 
 class SmsOutput(CollectingOutputChannel):
@@ -170,17 +154,14 @@ class SmsInput(StoreBacked, InputChannel):
         except ValueError:
             return response.json({"error": "bad_request",
                                   "reason": "the body must be form-encoded UTF-8"}, status=400)
-        signature = request.headers.get(SIGNATURE_HEADER, "")
-        if not signature_is_valid(self.settings.twilio_auth_token,
-                                  self.settings.sms_public_url, params, signature):
+        if not RequestValidator(self.settings.twilio_auth_token).validate(
+                self.settings.sms_public_url, params, request.headers.get(SIGNATURE_HEADER, "")):
             logger.warning("SMS webhook refused: missing or wrong %s", SIGNATURE_HEADER)
             return response.json({"error": "bad_signature"}, status=403)
-        first = {name: values[0] for name, values in params.items() if values}
-        message_sid = first.get("MessageSid", "")
-        body = first.get("Body", "")
+        message_sid, body = params.get("MessageSid", ""), params.get("Body", "")
         try:
-            number = normalise_number(first.get("From", ""))
-            num_media = int(first.get("NumMedia") or 0)
+            number = normalise_number(params.get("From", ""))
+            num_media = int(params.get("NumMedia") or 0)
         except ValueError:
             return response.json({"error": "bad_request", "reason": "From and NumMedia"},
                                  status=400)
