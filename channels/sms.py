@@ -5,6 +5,9 @@ webhook and hands the message to the domain, which answers through the outbox (`
         NumMedia), signed with X-Twilio-Signature over SMS_PUBLIC_URL; answered at once
         with empty TwiML, processed in the background
     GET  /webhooks/sms/         {"status", "configured", "outbox"}: OPS_ALLOW only
+
+Refusals carry `{"error", "reason"}` (channels/errors.py): 503 `sms_not_configured`,
+400 `bad_request`, 403 `bad_signature`, 413 `message_too_long`, 403 `forbidden`.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from bot.sms.outbox import Outbox
 from bot.storage import sms as store
 from bot.translation.component import pretranslate
 from channels.common import StoreBacked, conversation_language, ops_allowed
+from channels.errors import BadRequest, Forbidden, TooLarge, Unavailable, handle_errors
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +52,13 @@ def _form(request: Request) -> RequestParameters:
     """The webhook's parameters, empty ones included: Twilio signs an empty Body too
     (Sanic's `request.form` drops it). As RequestParameters, RequestValidator signs
     every value of a repeated name (`getlist`), as Twilio does."""
-    if request.content_type.split(";")[0].strip() != "application/x-www-form-urlencoded":
-        raise ValueError("not a form")
-    return RequestParameters(urllib.parse.parse_qs(request.body.decode("utf-8"),
-                                                   keep_blank_values=True))
+    if request.content_type.split(";")[0].strip() == "application/x-www-form-urlencoded":
+        try:
+            return RequestParameters(urllib.parse.parse_qs(request.body.decode("utf-8"),
+                                                           keep_blank_values=True))
+        except UnicodeDecodeError:
+            pass
+    raise BadRequest("the body must be form-encoded UTF-8")
 
 
 class SmsOutput(CollectingOutputChannel):
@@ -112,7 +119,7 @@ class SmsInput(StoreBacked, InputChannel):
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         delivery.register(self.name(), self)
-        sms = Blueprint("sms", __name__)
+        sms = handle_errors(Blueprint("sms", __name__))
         tasks: list[asyncio.Future[None]] = []
 
         @sms.listener("after_server_start")
@@ -133,8 +140,7 @@ class SmsInput(StoreBacked, InputChannel):
         @sms.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
             if not ops_allowed(request, self.settings):  # the backlog is the operator's
-                return response.json({"error": "forbidden", "reason": "OPS_ALLOW only"},
-                                     status=403)
+                raise Forbidden("OPS_ALLOW only")
             configured = self.settings.sms_configured
             outbox = await self._db(store.outbox_counts) if configured else {}
             return response.json({"status": "ok", "configured": configured, "outbox": outbox})
@@ -148,27 +154,23 @@ class SmsInput(StoreBacked, InputChannel):
     async def _receive(self, request: Request, dialogue: RasaDialogue) -> HTTPResponse:
         """Check and store a webhook, and acknowledge it; the answer is worked out after."""
         if not self.settings.sms_configured:
-            return response.json({"error": "sms_not_configured"}, status=503)
-        try:
-            params = _form(request)
-        except ValueError:
-            return response.json({"error": "bad_request",
-                                  "reason": "the body must be form-encoded UTF-8"}, status=400)
+            raise Unavailable("SMS is not configured", code="sms_not_configured")
+        params = _form(request)
         if not RequestValidator(self.settings.twilio_auth_token).validate(
                 self.settings.sms_public_url, params, request.headers.get(SIGNATURE_HEADER, "")):
             logger.warning("SMS webhook refused: missing or wrong %s", SIGNATURE_HEADER)
-            return response.json({"error": "bad_signature"}, status=403)
+            raise Forbidden(f"missing or wrong {SIGNATURE_HEADER}", code="bad_signature")
         message_sid, body = params.get("MessageSid", ""), params.get("Body", "")
         try:
             number = normalise_number(params.get("From", ""))
             num_media = int(params.get("NumMedia") or 0)
-        except ValueError:
-            return response.json({"error": "bad_request", "reason": "From and NumMedia"},
-                                 status=400)
+        except ValueError as exc:
+            raise BadRequest("From must be a phone number, NumMedia a number") from exc
         if not MESSAGE_SID.match(message_sid):
-            return response.json({"error": "bad_request", "reason": "MessageSid"}, status=400)
+            raise BadRequest("MessageSid must be 10 to 64 letters and digits")
         if len(body) > MAX_BODY_CHARS:
-            return response.json({"error": "message_too_long"}, status=413)
+            raise TooLarge(f"at most {MAX_BODY_CHARS} characters", code="message_too_long",
+                           max_chars=MAX_BODY_CHARS)
         if await self.inbox.receive(message_sid, number, body, num_media):
             request.app.add_task(self.inbox.process_pending(dialogue, message_sid))
         return response.text(EMPTY_TWIML, content_type="text/xml; charset=utf-8")

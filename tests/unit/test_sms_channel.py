@@ -1,11 +1,12 @@
 """The SMS channel's routes in process (Sanic's ASGI test client, a stand-in for Rasa,
-an SQLite database): which signatures the webhook accepts, and that an accepted
-message reaches the dialogue."""
+an SQLite database): what the webhook accepts, what it refuses and with which error,
+and that an accepted message reaches the dialogue."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from ipaddress import ip_network
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,6 +14,7 @@ import pytest
 from cryptography.fernet import Fernet
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
+from sanic_testing.testing import SanicTestClient
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from twilio.request_validator import RequestValidator
@@ -20,7 +22,7 @@ from twilio.request_validator import RequestValidator
 from bot.language.choice import HINT_METADATA_KEY
 from bot.settings import Settings
 from bot.storage import sms as store
-from channels.sms import EMPTY_TWIML, SmsInput
+from channels.sms import EMPTY_TWIML, MAX_BODY_CHARS, SmsInput
 
 URL = "https://terveys.hel.fi/webhooks/sms/webhook"
 AUTH_TOKEN = "auth-token"
@@ -90,6 +92,24 @@ def _inbound(engine: Engine) -> list[Any]:
         return conn.execute(select(store.sms_inbound)).all()
 
 
+def test_an_unconfigured_channel_says_so(engine: Engine) -> None:
+    response = Webhook(sms_settings(twilio_auth_token=""), engine).send(FORM)
+    assert response.status == 503 and response.json["error"] == "sms_not_configured"
+    assert response.json["reason"]
+
+
+@pytest.mark.parametrize("body, headers", [
+    ('{"Body": "hei"}', {"Content-Type": "application/json"}),
+    (b"Body=\xff\xfe", FORM_TYPE),  # not UTF-8
+])
+def test_a_body_that_is_not_a_utf8_form_is_a_bad_request(
+        webhook: Webhook, body: str | bytes, headers: dict[str, str]) -> None:
+    response = webhook.post(body, headers)
+    assert response.status == 400
+    assert response.json == {"error": "bad_request",
+                             "reason": "the body must be form-encoded UTF-8"}
+
+
 def test_only_a_webhook_signed_with_twilios_scheme_is_accepted(
         webhook: Webhook, engine: Engine) -> None:
     """Twilio's own library signs as Twilio does: over the public URL and every
@@ -109,6 +129,22 @@ def test_only_a_webhook_signed_with_twilios_scheme_is_accepted(
     assert webhook.send(picture).status == 200
     assert webhook.send({**FORM, "MessageSid": "SM" + "c" * 32}).status == 200
     assert len(_inbound(engine)) == 2
+
+
+@pytest.mark.parametrize("change", [{"MessageSid": ""}, {"MessageSid": "SM../../etc"},
+                                    {"From": "not a number"}, {"NumMedia": "many"}])
+def test_malformed_fields_are_a_bad_request(webhook: Webhook, change: dict[str, str]) -> None:
+    response = webhook.send({**FORM, **change})
+    assert response.status == 400 and response.json["error"] == "bad_request"
+
+
+def test_a_body_longer_than_twilios_limit_is_too_large(webhook: Webhook,
+                                                       engine: Engine) -> None:
+    response = webhook.send({**FORM, "Body": "x" * (MAX_BODY_CHARS + 1)})
+    assert response.status == 413
+    assert response.json["error"] == "message_too_long"
+    assert response.json["max_chars"] == MAX_BODY_CHARS
+    assert _inbound(engine) == []
 
 
 def test_a_signed_message_gets_empty_twiml_and_reaches_the_dialogue_once(
@@ -137,3 +173,18 @@ def test_the_channel_is_the_sms_outbound_adapter(webhook: Webhook, engine: Engin
     assert "Hoitaja tässä." in bodies
     unconfigured = SmsInput(sms_settings(sms_public_url=""), engine)
     assert not asyncio.run(unconfigured.send(pseudonym, "Hei", "fi", "nurse"))
+
+
+def test_the_backlog_is_the_operators(engine: Engine) -> None:
+    def backlog(settings: Settings) -> Any:
+        """Over loopback (the ASGI client has no peer address)."""
+        client = SanicTestClient(Webhook(settings, engine).app, port=None)
+        _, response = client.get("/webhooks/sms/")
+        return response
+
+    answered = backlog(sms_settings())
+    assert answered.status == 200 and answered.json["configured"] is True
+    assert answered.json["outbox"] == {"pending": 0, "sending": 0, "sent": 0, "failed": 0}
+    refused = backlog(sms_settings(ops_allow=(ip_network("10.0.0.0/8"),)))
+    assert refused.status == 403
+    assert refused.json == {"error": "forbidden", "reason": "OPS_ALLOW only"}
