@@ -101,6 +101,8 @@ class Inbox:
             await asyncio.sleep(STALE_CLAIM.total_seconds() / 5)
 
     async def _process(self, dialogue: Dialogue, inbound: store.Inbound) -> None:
+        """A keyword, a picture or a dialogue turn; the language is the number's, or
+        Finnish for a +358 number until the dialogue has settled one."""
         state = await asyncio.to_thread(store.number_state, self._engine, inbound.pseudonym)
         language = state.language or (
             "fi" if is_finnish(self._identity.decrypt(state.number_encrypted)) else None)
