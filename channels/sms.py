@@ -1,52 +1,41 @@
-"""The SMS channel, on the Twilio protocol that SMS gateways copy.
+"""The SMS channel, on the Twilio protocol that SMS gateways copy: it checks the operator's
+webhook and hands the message to the domain, which answers through the outbox (`bot/sms/`).
 
-Mounted by Rasa under `/webhooks/sms/` (see `credentials.yml`):
+    POST /webhooks/sms/webhook  the form-encoded webhook (From, To, Body, MessageSid,
+        NumMedia), signed with X-Twilio-Signature over SMS_PUBLIC_URL; answered at once
+        with empty TwiML, processed in the background
+    GET  /webhooks/sms/         {"status", "configured", "outbox"}: OPS_ALLOW only
 
-    POST /webhook   the operator's form-encoded webhook (From, To, Body, MessageSid,
-                    NumMedia), signed with X-Twilio-Signature over SMS_PUBLIC_URL;
-                    answered at once with empty TwiML, processed in the background
-    GET  /          {"status", "configured", "outbox"}: for the operator (OPS_ALLOW only)
-
-Replies leave through the outbox (`bot/storage/sms.py`): a sender task in every
-server process posts them to the Messages REST API at TWILIO_API_BASE, retrying
-with backoff on 5xx, 429 and timeouts. Conversations are keyed by a pseudonym of
-the number; the number itself is read, decrypted, only to send.
+Refusals carry `{"error", "reason"}` (channels/errors.py): 503 `sms_not_configured`,
+400 `bad_request`, 403 `bad_signature`, 413 `message_too_long`, 403 `forbidden`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
-import json
 import logging
 import re
 import urllib.parse
-import weakref
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-import aiohttp
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, Sanic, response
-from sanic.request import Request
+from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
-from sqlalchemy.engine import Engine
+from twilio.request_validator import RequestValidator
 
 from bot.handoff import delivery
 from bot.language.choice import HINT_METADATA_KEY
-from bot.settings import DEFAULT_LANGUAGE, Settings
-from bot.sms import keywords as sms_keywords
-from bot.sms.encoding import count_segments
-from bot.sms.identity import IdentityError, PhoneIdentity, is_finnish, normalise_number
-from bot.sms.render import Option, chosen_payload, render_turn, sms_response_text
+from bot.sms.identity import PhoneIdentity, normalise_number
+from bot.sms.inbound import Inbox
+from bot.sms.outbox import Outbox
 from bot.storage import sms as store
-from bot.storage.db import utcnow
 from bot.translation.component import pretranslate
-from bot.triage.redflags import default_detector
 from channels.common import StoreBacked, conversation_language, ops_allowed
+from channels.errors import BadRequest, Forbidden, TooLarge, Unavailable, handle_errors
 
 logger = logging.getLogger(__name__)
 
@@ -55,60 +44,21 @@ SIGNATURE_HEADER = "X-Twilio-Signature"
 #: Twilio's own limit for a message body.
 MAX_BODY_CHARS = 1600
 MESSAGE_SID = re.compile(r"^[A-Za-z0-9]{10,64}$")
-#: An inbound message claimed this long ago by a process that never finished is retried.
-STALE_CLAIM = timedelta(minutes=5)
-#: A sender owns an outbox row this long; a crashed sender's row goes back to the queue.
-OUTBOX_LEASE = timedelta(seconds=60)
-OUTBOX_IDLE_SECONDS = 1.0
-MAX_RETRY_DELAY = timedelta(minutes=10)
-GATEWAY_TIMEOUT = aiohttp.ClientTimeout(total=15)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
-def twilio_signature(auth_token: str, url: str, params: Mapping[str, Sequence[str]]) -> str:
-    """Twilio's request signature: HMAC-SHA1 of the URL followed by every parameter
-    name and value, sorted, base64-encoded."""
-    data = url + "".join(
-        name + value for name in sorted(params) for value in sorted(set(params[name]))
-    )
-    digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode()
-
-
-def signature_is_valid(auth_token: str, url: str, params: Mapping[str, Sequence[str]],
-                       signature: str) -> bool:
-    expected = twilio_signature(auth_token, url, params)
-    return bool(signature) and hmac.compare_digest(expected.encode(), signature.encode())
-
-
-def _form(request: Request) -> dict[str, list[str]]:
+def _form(request: Request) -> RequestParameters:
     """The webhook's parameters, empty ones included: Twilio signs an empty Body too
-    (Sanic's `request.form` drops it)."""
-    if request.content_type.split(";")[0].strip() != "application/x-www-form-urlencoded":
-        raise ValueError("not a form")
-    return urllib.parse.parse_qs(request.body.decode("utf-8"), keep_blank_values=True)
-
-
-def _outbox_rows(bodies: list[str]) -> list[tuple[str, int, str]]:
-    rows = []
-    for body in bodies:
-        segments = count_segments(body)
-        rows.append((body, segments.count, segments.encoding))
-    return rows
-
-
-def queue_texts(engine: Engine, settings: Settings, pseudonym: str, texts: list[str]) -> bool:
-    """Queue texts written outside the dialogue (a nurse's reply) for a number, in SMS
-    form; False when the number has opted out, and nothing is queued."""
-    state = store.number_state(engine, pseudonym)
-    if state is None or state.opted_out:
-        logger.info("SMS to %s not queued: %s", pseudonym,
-                    "unknown number" if state is None else "the number has opted out")
-        return False
-    bodies = render_turn([{"text": text} for text in texts], settings.sms_max_segments).bodies
-    store.enqueue(engine, pseudonym, _outbox_rows(bodies), utcnow())
-    return True
+    (Sanic's `request.form` drops it). As RequestParameters, RequestValidator signs
+    every value of a repeated name (`getlist`), as Twilio does."""
+    if request.content_type.split(";")[0].strip() == "application/x-www-form-urlencoded":
+        try:
+            return RequestParameters(urllib.parse.parse_qs(request.body.decode("utf-8"),
+                                                           keep_blank_values=True))
+        except UnicodeDecodeError:
+            pass
+    raise BadRequest("the body must be form-encoded UTF-8")
 
 
 class SmsOutput(CollectingOutputChannel):
@@ -123,43 +73,27 @@ class SmsOutput(CollectingOutputChannel):
         self.messages.append(dict(message))
 
 
-class GatewayError(Exception):
-    def __init__(self, reason: str, retry: bool) -> None:
-        super().__init__(reason)
-        self.retry = retry
+@dataclass(frozen=True)
+class RasaDialogue:
+    """The assistant as `bot/sms/inbound.py` needs it, from the Rasa server it runs in."""
 
+    app: Sanic
+    on_new_message: OnNewMessage
 
-class TwilioClient:
-    """The Messages resource of Twilio's REST API (or a gateway that copies it)."""
+    async def turn(self, pseudonym: str, text: str,
+                   language: str | None) -> list[dict[str, Any]]:
+        output = SmsOutput()
+        metadata = {HINT_METADATA_KEY: language} if language else {}
+        await pretranslate(text)
+        await self.on_new_message(UserMessage(text, output, pseudonym,
+                                               input_channel=output.name(), metadata=metadata))
+        return output.messages
 
-    def __init__(self, settings: Settings, session: aiohttp.ClientSession) -> None:
-        self._url = (f"{settings.twilio_api_base}/2010-04-01/Accounts/"
-                     f"{settings.twilio_account_sid}/Messages.json")
-        self._auth = aiohttp.BasicAuth(settings.twilio_account_sid, settings.twilio_auth_token)
-        self._from = settings.twilio_from_number
-        self._session = session
+    async def language(self, pseudonym: str) -> str | None:
+        return await conversation_language(self.app, pseudonym)
 
-    async def send(self, to: str, body: str) -> str:
-        """Post one message; its provider id, or GatewayError saying whether to retry."""
-        form = {"To": to, "From": self._from, "Body": body}
-        try:
-            async with self._session.post(self._url, data=form, auth=self._auth) as reply:
-                text = await reply.text()
-                if 200 <= reply.status < 300:
-                    return str(_json_or_empty(text).get("sid") or "")
-                details = _json_or_empty(text)
-                reason = f"HTTP {reply.status} code {details.get('code')}: {details.get('message')}"
-                raise GatewayError(reason, retry=reply.status == 429 or reply.status >= 500)
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise GatewayError(f"{type(exc).__name__}: {exc}", retry=True) from exc
-
-
-def _json_or_empty(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):  # the gateway's error body is only a courtesy
-        return {}
-    return value if isinstance(value, dict) else {}
+    def responses(self) -> Mapping[str, list[dict[str, Any]]]:
+        return self.app.ctx.agent.domain.responses
 
 
 class SmsInput(StoreBacked, InputChannel):
@@ -169,34 +103,24 @@ class SmsInput(StoreBacked, InputChannel):
     def name(cls) -> str:
         return "sms"
 
-    def __init__(self, settings: Settings | None = None) -> None:
-        super().__init__(settings=settings)
-        self._identity: PhoneIdentity | None = None
-        self._keywords = sms_keywords.KeywordTable.from_file()
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
-        self._tasks: list[asyncio.Future[None]] = []
-        self._wake = asyncio.Event()
-
-    @property
-    def identity(self) -> PhoneIdentity:
-        if self._identity is None:
-            self._identity = PhoneIdentity(self.settings.pseudonym_key,
-                                           self.settings.encryption_key)
-        return self._identity
+    @cached_property
+    def inbox(self) -> Inbox:
+        """Made only once SMS is configured: the phone identity needs the two keys."""
+        identity = PhoneIdentity(self.settings.pseudonym_key, self.settings.encryption_key)
+        return Inbox(self.settings, self.engine, identity,
+                     Outbox(self.settings, self.engine, identity))
 
     async def send(self, sender_id: str, text: str, language: str | None,
                    author: str) -> bool:
         """Outbound (bot/handoff/delivery.py): through the outbox, in SMS form; False
-        when the number has opted out."""
-        queued = await self._db(queue_texts, self.settings, sender_id, [text])
-        self._wake.set()
-        return bool(queued)
+        when SMS is not configured or the number has opted out."""
+        return self.settings.sms_configured and \
+            await self.inbox.outbox.queue_texts(sender_id, [text])
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         delivery.register(self.name(), self)
-        sms = Blueprint("sms", __name__)
+        sms = handle_errors(Blueprint("sms", __name__))
+        tasks: list[asyncio.Future[None]] = []
 
         @sms.listener("after_server_start")
         async def start(app: Sanic, _loop: Any) -> None:
@@ -204,194 +128,49 @@ class SmsInput(StoreBacked, InputChannel):
                 logger.warning("SMS channel off: set SMS_PUBLIC_URL, TWILIO_ACCOUNT_SID, "
                                "TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER and the two keys")
                 return
-            self._wake = asyncio.Event()
-            self._tasks = [asyncio.ensure_future(self._send_forever()),
-                           asyncio.ensure_future(self._recover_forever(app, on_new_message))]
+            dialogue = RasaDialogue(app, on_new_message)
+            tasks[:] = [asyncio.ensure_future(self.inbox.outbox.send_forever()),
+                        asyncio.ensure_future(self.inbox.recover_forever(dialogue))]
 
         @sms.listener("before_server_stop")
         async def stop(_app: Sanic, _loop: Any) -> None:
-            for task in self._tasks:
+            for task in tasks:
                 task.cancel()
 
         @sms.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
             if not ops_allowed(request, self.settings):  # the backlog is the operator's
-                return response.json({"error": "forbidden", "reason": "OPS_ALLOW only"},
-                                     status=403)
+                raise Forbidden("OPS_ALLOW only")
             configured = self.settings.sms_configured
             outbox = await self._db(store.outbox_counts) if configured else {}
             return response.json({"status": "ok", "configured": configured, "outbox": outbox})
 
         @sms.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
-            return await self._receive(request, on_new_message)
+            return await self._receive(request, RasaDialogue(request.app, on_new_message))
 
         return sms
 
-    async def _receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
-        """Check, store and acknowledge a webhook; the answer is worked out afterwards."""
+    async def _receive(self, request: Request, dialogue: RasaDialogue) -> HTTPResponse:
+        """Check and store a webhook, and acknowledge it; the answer is worked out after."""
         if not self.settings.sms_configured:
-            return response.json({"error": "sms_not_configured"}, status=503)
-        try:
-            params = _form(request)
-        except ValueError:
-            return response.json({"error": "bad_request",
-                                  "reason": "the body must be form-encoded UTF-8"}, status=400)
-        signature = request.headers.get(SIGNATURE_HEADER, "")
-        if not signature_is_valid(self.settings.twilio_auth_token,
-                                  self.settings.sms_public_url, params, signature):
+            raise Unavailable("SMS is not configured", code="sms_not_configured")
+        params = _form(request)
+        if not RequestValidator(self.settings.twilio_auth_token).validate(
+                self.settings.sms_public_url, params, request.headers.get(SIGNATURE_HEADER, "")):
             logger.warning("SMS webhook refused: missing or wrong %s", SIGNATURE_HEADER)
-            return response.json({"error": "bad_signature"}, status=403)
-        first = {name: values[0] for name, values in params.items() if values}
-        message_sid = first.get("MessageSid", "")
-        body = first.get("Body", "")
+            raise Forbidden(f"missing or wrong {SIGNATURE_HEADER}", code="bad_signature")
+        message_sid, body = params.get("MessageSid", ""), params.get("Body", "")
         try:
-            number = normalise_number(first.get("From", ""))
-            num_media = int(first.get("NumMedia") or 0)
-        except ValueError:
-            return response.json({"error": "bad_request", "reason": "From and NumMedia"},
-                                 status=400)
+            number = normalise_number(params.get("From", ""))
+            num_media = int(params.get("NumMedia") or 0)
+        except ValueError as exc:
+            raise BadRequest("From must be a phone number, NumMedia a number") from exc
         if not MESSAGE_SID.match(message_sid):
-            return response.json({"error": "bad_request", "reason": "MessageSid"}, status=400)
+            raise BadRequest("MessageSid must be 10 to 64 letters and digits")
         if len(body) > MAX_BODY_CHARS:
-            return response.json({"error": "message_too_long"}, status=413)
-        pseudonym = self.identity.pseudonym(number)
-        now = utcnow()
-        twiml = response.text(EMPTY_TWIML, content_type="text/xml; charset=utf-8")
-        if await self._db(store.seen, message_sid):  # a retry, or a replay after the purge
-            logger.info("SMS %s from %s already received: ignored", message_sid, pseudonym)
-            return twiml
-        await self._db(store.remember_number, pseudonym, self.identity.encrypt(number), now)
-        if await self._db(store.receive, message_sid, pseudonym, body, num_media, now):
-            request.app.add_task(self._process_pending(request.app, on_new_message, message_sid))
-        return twiml
-
-    async def _process_pending(self, app: Sanic, on_new_message: OnNewMessage,
-                               message_sid: str | None = None) -> None:
-        """Process one received message, or every one a crash or failure left behind."""
-        for inbound in await self._db(store.claim_inbound, utcnow(), STALE_CLAIM, message_sid):
-            lock = self._locks.setdefault(inbound.pseudonym, asyncio.Lock())
-            async with lock:
-                try:
-                    await self._process(app, on_new_message, inbound)
-                except Exception:  # noqa: BLE001 - the message stays queued for a retry
-                    logger.exception("SMS %s from %s failed", inbound.message_sid,
-                                     inbound.pseudonym)
-                    continue
-            await self._db(store.mark_processed, inbound.message_sid, utcnow())
-
-    async def _recover_forever(self, app: Sanic, on_new_message: OnNewMessage) -> None:
-        """Messages a crashed or failed worker left behind, at start and then regularly."""
-        while True:
-            try:
-                await self._process_pending(app, on_new_message)
-            except Exception:  # noqa: BLE001 - try again next round
-                logger.exception("SMS inbound recovery round failed")
-            await asyncio.sleep(STALE_CLAIM.total_seconds() / 5)
-
-    async def _process(self, app: Sanic, on_new_message: OnNewMessage,
-                       inbound: store.Inbound) -> None:
-        state = await self._db(store.number_state, inbound.pseudonym)
-        language = state.language or (
-            "fi" if is_finnish(self.identity.decrypt(state.number_encrypted)) else None)
-        text = inbound.body.strip()
-        keyword = self._keywords.match(text)
-        if keyword is not None:
-            await self._answer_keyword(app, on_new_message, state, keyword, text, language)
-            return
-        if not text:
-            if inbound.num_media and not state.opted_out:
-                await self._send_response(app, state.pseudonym, sms_keywords.TEXT_ONLY_RESPONSE,
-                                          language)
-            return
-        options = [Option(**option) for option in state.options]
-        chosen = chosen_payload(text, options)
-        messages = await self._converse(on_new_message, state.pseudonym, chosen or text,
-                                        language)
-        rendered = render_turn(messages, self.settings.sms_max_segments)
-        language = await conversation_language(app, state.pseudonym) or language
-        await self._db(store.update_number, state.pseudonym, utcnow(), language=language,
-                       options=[vars(option) for option in rendered.options])
-        if state.opted_out and default_detector().detect(text) is None:
-            logger.info("SMS reply to %s not sent: the number has opted out", state.pseudonym)
-            return
-        await self._enqueue(state.pseudonym, rendered.bodies)
-
-    async def _converse(self, on_new_message: OnNewMessage, pseudonym: str, text: str,
-                        language: str | None) -> list[dict[str, Any]]:
-        output = SmsOutput()
-        metadata = {HINT_METADATA_KEY: language} if language else {}
-        await pretranslate(text)
-        await on_new_message(UserMessage(text, output, pseudonym, input_channel=self.name(),
-                                         metadata=metadata))
-        return output.messages
-
-    async def _answer_keyword(self, app: Sanic, on_new_message: OnNewMessage,
-                              state: store.NumberState, keyword: sms_keywords.Keyword,
-                              text: str, language: str | None) -> None:
-        """STOP ends all messages until START; the stop word also reaches the dialogue
-        (silently), so a triage in progress ends as the resident asked."""
-        now = utcnow()
-        if keyword.kind == "stop":
-            await self._db(store.update_number, state.pseudonym, now, opted_out=True, options=[])
-            await self._converse(on_new_message, state.pseudonym, text, language)
-            logger.info("SMS number %s opted out", state.pseudonym)
-        elif keyword.kind == "start":
-            await self._db(store.update_number, state.pseudonym, now, opted_out=False)
-            logger.info("SMS number %s opted back in", state.pseudonym)
-        await self._send_response(app, state.pseudonym, sms_keywords.RESPONSES[keyword.kind],
-                                  keyword.language or language)
-
-    async def _send_response(self, app: Sanic, pseudonym: str, name: str,
-                             language: str | None) -> None:
-        agent = app.ctx.agent
-        text = sms_response_text(agent.domain.responses, name, language or DEFAULT_LANGUAGE)
-        await self._enqueue(pseudonym, [text])
-
-    async def _enqueue(self, pseudonym: str, bodies: list[str]) -> None:
-        await self._db(store.enqueue, pseudonym, _outbox_rows(bodies), utcnow())
-        self._wake.set()
-
-    async def _send_forever(self) -> None:
-        async with aiohttp.ClientSession(timeout=GATEWAY_TIMEOUT) as session:
-            client = TwilioClient(self.settings, session)
-            while True:
-                try:
-                    rows = await self._db(store.claim_due, utcnow(), OUTBOX_LEASE)
-                    for row in rows:
-                        await self._deliver(client, row)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:  # noqa: BLE001 - the sender must outlive a database hiccup
-                    logger.exception("SMS outbox round failed")
-                    rows = []
-                if not rows:
-                    self._wake.clear()
-                    try:
-                        await asyncio.wait_for(self._wake.wait(), OUTBOX_IDLE_SECONDS)
-                    except asyncio.TimeoutError:
-                        pass
-
-    async def _deliver(self, client: TwilioClient, row: store.OutboxRow) -> None:
-        state = await self._db(store.number_state, row.pseudonym)
-        if state is None:
-            await self._db(store.mark_failed, row.id, "the number is no longer stored")
-            return
-        try:
-            provider_sid = await client.send(self.identity.decrypt(state.number_encrypted),
-                                             row.body)
-        except (GatewayError, IdentityError) as exc:
-            attempts = row.attempts + 1
-            if isinstance(exc, GatewayError) and exc.retry and \
-                    attempts < self.settings.sms_max_attempts:
-                delay = min(timedelta(seconds=self.settings.sms_retry_seconds * 2 ** row.attempts),
-                            MAX_RETRY_DELAY)
-                logger.warning("SMS %d to %s: %s; retry %d in %.1f s", row.id, row.pseudonym,
-                               exc, attempts, delay.total_seconds())
-                await self._db(store.mark_retry, row.id, str(exc), utcnow() + delay)
-            else:
-                logger.error("SMS %d to %s failed for good: %s", row.id, row.pseudonym, exc)
-                await self._db(store.mark_failed, row.id, str(exc))
-            return
-        await self._db(store.mark_sent, row.id, provider_sid, utcnow())
-        logger.info("SMS %d to %s sent (%s)", row.id, row.pseudonym, provider_sid)
+            raise TooLarge(f"at most {MAX_BODY_CHARS} characters", code="message_too_long",
+                           max_chars=MAX_BODY_CHARS)
+        if await self.inbox.receive(message_sid, number, body, num_media):
+            request.app.add_task(self.inbox.process_pending(dialogue, message_sid))
+        return response.text(EMPTY_TWIML, content_type="text/xml; charset=utf-8")
