@@ -13,6 +13,7 @@ from actions.forms import CompanionSlotsValidation, latest_intent
 from bot.clinics.answers import unit_text
 from bot.clinics.references import Certainty
 from bot.clinics.service import Directory, DirectoryCache
+from bot.dialogue.names import LANGUAGE_SLOT, LAST_CLINIC_SLOT
 from bot.settings import load_settings
 from bot.storage.db import process_engine
 
@@ -36,7 +37,7 @@ def directory() -> Directory:
 
 
 def _language(tracker: Tracker) -> str | None:
-    return tracker.get_slot("language")
+    return tracker.get_slot(LANGUAGE_SLOT)
 
 
 def _chosen_unit(tracker: Tracker, known: Any) -> str | None:
@@ -103,7 +104,7 @@ class ActionAskClinicUnit(Action):
             general = _GENERAL_ANSWERS.get(intent)
             if general:
                 dispatcher.utter_message(response=general)
-            last = tracker.get_slot("last_clinic")
+            last = tracker.get_slot(LAST_CLINIC_SLOT)
             units = ([last] if last in current.units else []) + [
                 unit for unit in DEFAULT_CHOICES if unit in current.units and unit != last
             ]
@@ -134,4 +135,4 @@ class ActionClinicAnswer(Action):
             return reset
         for reply in current.answer(unit, load_settings().now(), _language(tracker)):
             dispatcher.utter_message(response=reply.response, **reply.values)
-        return [*reset, SlotSet("last_clinic", unit)]
+        return [*reset, SlotSet(LAST_CLINIC_SLOT, unit)]

@@ -15,6 +15,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.engine import Engine
 
+from bot.dialogue.names import LANGUAGE_SLOT
 from bot.settings import Settings, load_settings
 from bot.storage.db import make_engine
 
@@ -109,4 +110,4 @@ async def conversation_language(app: Sanic, sender_id: str) -> str | None:
     if agent is None or agent.tracker_store is None:
         return None
     tracker = await agent.tracker_store.retrieve(sender_id)
-    return tracker.get_slot("language") if tracker else None
+    return tracker.get_slot(LANGUAGE_SLOT) if tracker else None

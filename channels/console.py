@@ -36,6 +36,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.dialogue.names import HANDOFF_CLOSED_RESPONSE
 from bot.dialogue.responses import response_text
 from bot.handoff import signin
 from bot.handoff.delivery import deliver, resume_events
@@ -57,7 +58,6 @@ LOGIN_FORM_LIFETIME = timedelta(minutes=15)
 MAX_REPLY_CHARS = 2000
 #: A reply's language is detected when this sure; otherwise it is the nurse's own.
 REPLY_LANGUAGE_CONFIDENCE = 0.7
-CLOSED_RESPONSE = "utter_handoff_closed"
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
@@ -282,10 +282,10 @@ class NurseConsole(StoreBacked, InputChannel):
         if not await self._db(store.close, ticket.id, nurse.id):
             raise Refused(403, "only the nurse who claimed the ticket closes it")
         responses = request.app.ctx.agent.domain.responses
-        text = response_text(responses, CLOSED_RESPONSE, ticket.language or "en",
+        text = response_text(responses, HANDOFF_CLOSED_RESPONSE, ticket.language or "en",
                              channel=ticket.channel)
-        if needs_translation(written_languages(responses[CLOSED_RESPONSE]), CLOSED_RESPONSE,
-                             ticket.language):
+        if needs_translation(written_languages(responses[HANDOFF_CLOSED_RESPONSE]),
+                             HANDOFF_CLOSED_RESPONSE, ticket.language):
             text = (await self._translation(text, PIVOT, ticket.language)).get("translation", text)
         await deliver(request.app.ctx.agent, ticket.sender_id, ticket.channel, text,
                       ticket.language, "bot", resume_events())
