@@ -32,7 +32,7 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from functools import cached_property, wraps
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy.engine import Engine
 
 from bot.handoff import delivery
-from bot.ratelimit import Clock, Limit, RateLimited, RateLimiter
+from bot.ratelimit import Clock, Limit, RateLimiter
 from bot.settings import Settings
 from bot.storage import webchat as store
 from bot.translation.component import pretranslate
@@ -54,6 +54,15 @@ from channels.common import (
     conversation_language,
     secure,
     static_handler,
+)
+from channels.errors import (
+    BadRequest,
+    ChannelError,
+    Forbidden,
+    TooLarge,
+    check_limit,
+    error_body,
+    handle_errors,
 )
 
 STATIC_DIR = Path(__file__).resolve().parent / "webchat_static"
@@ -71,12 +80,10 @@ CONTENT_SECURITY_POLICY = (
 _STATIC_FILES = {"widget.js": "widget.js", "widget.css": "widget.css", "demo": "demo.html",
                  "demo.css": "demo.css"}
 
+#: The widget starts a new session on this code (403, or an error frame on the socket).
+UNKNOWN_SESSION = "unknown_session"
+
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
-Handler = Callable[[Request], Awaitable[HTTPResponse]]
-
-
-class BadRequest(ValueError):
-    """A request the widget should never send; answered with 400 and a reason."""
 
 
 def _secure(resp: HTTPResponse) -> HTTPResponse:
@@ -88,10 +95,6 @@ def _static(resp: HTTPResponse) -> HTTPResponse:
     return secure(resp, CONTENT_SECURITY_POLICY, cache="no-cache")
 
 
-def _error(status: int, code: str, **details: Any) -> HTTPResponse:
-    return _secure(response.json({"error": code, **details}, status=status))
-
-
 def _json_body(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(request.body or b"")
@@ -100,25 +103,6 @@ def _json_body(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object")
     return body
-
-
-def _refusals(handler: Handler) -> Handler:
-    """A route whose refusals become 400, 403, 413 or 429 with a JSON body."""
-    @wraps(handler)
-    async def guarded(request: Request) -> HTTPResponse:
-        try:
-            return await handler(request)
-        except BadRequest as exc:
-            return _error(400, "bad_request", reason=str(exc))
-        except PermissionError:
-            return _error(403, "unknown_session")
-        except OverflowError:
-            return _error(413, "message_too_long", max_chars=MAX_MESSAGE_CHARS)
-        except RateLimited as exc:
-            refused = _error(429, "rate_limited", retry_after=exc.retry_after)
-            refused.headers["Retry-After"] = str(exc.retry_after)
-            return refused
-    return guarded
 
 
 def _bearer(request: Request) -> str:
@@ -201,7 +185,7 @@ class WebchatInput(StoreBacked, InputChannel):
             raise BadRequest("a session token is required")
         sender_id = await self._db(store.sender_for, token, self._idle_limit)
         if sender_id is None:
-            raise PermissionError("unknown session")
+            raise Forbidden(code=UNKNOWN_SESSION)
         return sender_id
 
     async def _messages(self, request: Request, after: int) -> HTTPResponse:
@@ -218,10 +202,10 @@ class WebchatInput(StoreBacked, InputChannel):
         if not isinstance(text, str) or not text.strip():
             raise BadRequest("text must be a non-empty string")
         if len(text) > MAX_MESSAGE_CHARS:
-            raise OverflowError
-        self._message_limiter.check(sender_id, exempt=_red_flag(text))
+            raise TooLarge(code="message_too_long", max_chars=MAX_MESSAGE_CHARS)
+        check_limit(self._message_limiter, sender_id, exempt=_red_flag(text))
         if not await self._db(store.touch, sender_id, self._idle_limit):
-            raise PermissionError("the session is over")
+            raise Forbidden(code=UNKNOWN_SESSION)
         metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
         shown = {"text": text} if not text.startswith("/") else {"text": body.get("title") or ""}
         seq = await self._db(store.append, sender_id, "resident", shown)
@@ -246,35 +230,31 @@ class WebchatInput(StoreBacked, InputChannel):
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         delivery.register(self.name(), self)
-        webchat = Blueprint("webchat", __name__)
+        webchat = handle_errors(Blueprint("webchat", __name__), _secure)
 
         @webchat.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
             return _secure(response.json({"status": "ok"}))
 
         @webchat.route("/session", methods=["POST"])
-        @_refusals
         async def new_session(request: Request) -> HTTPResponse:
             body = _json_body(request) if request.body else {}
             address = client_address(request, self.settings.trusted_proxies)
-            self._session_limiter.check(address, exempt=_red_flag(body.get("text")))
+            check_limit(self._session_limiter, address, exempt=_red_flag(body.get("text")))
             token, _ = await self._db(store.create_session)
             return _secure(response.json({"token": token}, status=201))
 
         @webchat.route("/session", methods=["DELETE"])
-        @_refusals
         async def end_session(request: Request) -> HTTPResponse:
             sender_id = await self._sender(_bearer(request))
             await self._db(store.end_session, sender_id)
             return _secure(response.empty(status=204))
 
         @webchat.route("/history", methods=["GET"])
-        @_refusals
         async def history(request: Request) -> HTTPResponse:
             return await self._messages(request, after=0)
 
         @webchat.route("/messages", methods=["GET"])
-        @_refusals
         async def poll(request: Request) -> HTTPResponse:
             try:
                 after = int(request.args.get("after", "0"))
@@ -283,7 +263,6 @@ class WebchatInput(StoreBacked, InputChannel):
             return await self._messages(request, after)
 
         @webchat.route("/message", methods=["POST"])
-        @_refusals
         async def receive(request: Request) -> HTTPResponse:
             body = _json_body(request)
             sender_id = await self._sender(_bearer(request))
@@ -308,9 +287,8 @@ class WebchatInput(StoreBacked, InputChannel):
             hello = json.loads(await ws.recv())
             sender_id = await self._sender(hello.get("token"))
             sent = int(hello.get("after") or 0)
-        except (ValueError, TypeError, AttributeError, RecursionError, BadRequest,
-                PermissionError):
-            await _send_frame(ws, type="error", error="unknown_session")
+        except (ValueError, TypeError, AttributeError, RecursionError, ChannelError):
+            await _send_frame(ws, type="error", error=UNKNOWN_SESSION)
             return
         wake = self._hub.subscribe(sender_id)
         reader = asyncio.ensure_future(self._read_frames(request, ws, on_new_message, sender_id))
@@ -345,14 +323,10 @@ class WebchatInput(StoreBacked, InputChannel):
                     await self.handle_message(request, on_new_message, sender_id, frame)
                 else:
                     raise BadRequest("unknown frame type")
-            except PermissionError:
-                await _send_frame(ws, type="error", error="unknown_session")
+            except Forbidden as exc:  # the session is over
+                await _send_frame(ws, type="error", **error_body(exc))
                 return
-            except OverflowError:
-                await _send_frame(ws, type="error", error="message_too_long",
-                                  max_chars=MAX_MESSAGE_CHARS)
-            except RateLimited as exc:
-                await _send_frame(ws, type="error", error="rate_limited",
-                                  retry_after=exc.retry_after)
             except (ValueError, TypeError, RecursionError, BadRequest) as exc:
                 await _send_frame(ws, type="error", error="bad_frame", reason=str(exc))
+            except ChannelError as exc:
+                await _send_frame(ws, type="error", **error_body(exc))
