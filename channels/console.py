@@ -35,19 +35,35 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.engine import Engine
 
 from bot.dialogue.names import HANDOFF_CLOSED_RESPONSE
 from bot.dialogue.responses import response_text
 from bot.handoff import signin
 from bot.handoff.delivery import deliver, resume_events
 from bot.language.identify import default_identifier
-from bot.settings import NATIVE_LANGUAGES, PROJECT_ROOT, SUPPORTED_LANGUAGES, TIMEZONE
+from bot.settings import (
+    NATIVE_LANGUAGES,
+    PROJECT_ROOT,
+    SUPPORTED_LANGUAGES,
+    TIMEZONE,
+    Settings,
+)
 from bot.storage import handoff as store
 from bot.storage.db import utcnow
 from bot.translation.nlg import needs_translation, written_languages
 from bot.translation.packages import PIVOT
 from bot.translation.service import TranslationError, TranslationService, default_service
 from channels.common import StoreBacked, client_address, secure, static_handler
+from channels.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    TooLarge,
+    Unauthorized,
+    handle_errors,
+)
 
 HERE = Path(__file__).resolve().parent
 CANNED_REPLIES = PROJECT_ROOT / "data" / "handoff" / "canned_replies.yml"
@@ -68,12 +84,8 @@ OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 TicketAction = Callable[[Request, "store.Nurse", "store.Ticket"], Awaitable[None]]
 
 
-class Refused(Exception):
-    """A request the console answers with `status` and a short reason."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
+class LoginFirst(Unauthorized):
+    """A page asked for without a session: the browser goes to the login form."""
 
 
 def _secure(resp: HTTPResponse) -> HTTPResponse:
@@ -104,8 +116,8 @@ class NurseConsole(StoreBacked, InputChannel):
     def name(cls) -> str:
         return "console"
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, settings: Settings | None = None, engine: Engine | None = None) -> None:
+        super().__init__(settings=settings, engine=engine)
         self._templates = Environment(loader=FileSystemLoader(HERE / "console_templates"),
                                       autoescape=select_autoescape(default=True))
         self._templates.filters["clock"] = _clock
@@ -138,19 +150,20 @@ class NurseConsole(StoreBacked, InputChannel):
         if self.settings.cookie_secure:
             cookie["secure"] = True
 
-    async def _nurse(self, request: Request) -> tuple[store.Nurse, str]:
-        """The logged-in nurse and the session's CSRF token, or Refused(401)."""
+    async def _nurse(self, request: Request, page: bool) -> tuple[store.Nurse, str]:
+        """The logged-in nurse and the session's CSRF token; else 401, or for a page
+        the login form."""
         token = self._unsign(request.cookies.get(SESSION_COOKIE))
         found = await self._db(store.session_nurse, token) if token else None
         if found is None:
-            raise Refused(401, "login required")
+            raise (LoginFirst if page else Unauthorized)("login required")
         return found
 
     @staticmethod
     def _check_csrf(request: Request, expected: str) -> None:
         sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
         if not hmac.compare_digest(sent.encode(), expected.encode()):
-            raise Refused(403, "wrong or missing CSRF token")
+            raise Forbidden("wrong or missing CSRF token")
 
     # ------------------------------------------------------------------ pages
 
@@ -235,7 +248,7 @@ class NurseConsole(StoreBacked, InputChannel):
     async def _ticket(self, ticket_id: int) -> store.Ticket:
         ticket = await self._db(store.get_ticket, ticket_id)
         if ticket is None:
-            raise Refused(404, "no such ticket")
+            raise NotFound("no such ticket")
         return ticket
 
     # ------------------------------------------------------------------ actions
@@ -253,17 +266,17 @@ class NurseConsole(StoreBacked, InputChannel):
 
     async def _claim(self, request: Request, nurse: store.Nurse, ticket: store.Ticket) -> None:
         if not await self._db(store.claim, ticket.id, nurse.id):
-            raise Refused(409, "the ticket is not waiting any more")
+            raise Conflict("the ticket is not waiting any more")
         await self._db(store.audit, nurse.id, "claim", ticket.id)
 
     async def _reply(self, request: Request, nurse: store.Nurse, ticket: store.Ticket) -> None:
         text = (request.form.get("text") or "").strip()
         if not text:
-            raise Refused(400, "the reply is empty")
+            raise BadRequest("the reply is empty")
         if len(text) > MAX_REPLY_CHARS:
-            raise Refused(413, f"a reply has at most {MAX_REPLY_CHARS} characters")
+            raise TooLarge(f"a reply has at most {MAX_REPLY_CHARS} characters")
         if ticket.status != "claimed" or ticket.nurse_id != nurse.id:
-            raise Refused(403, "only the nurse who claimed the ticket replies to it")
+            raise Forbidden("only the nurse who claimed the ticket replies to it")
         detected = default_identifier().identify(text)
         language = detected.code if detected.supported and \
             detected.confidence >= REPLY_LANGUAGE_CONFIDENCE else nurse.language
@@ -280,7 +293,7 @@ class NurseConsole(StoreBacked, InputChannel):
 
     async def _close(self, request: Request, nurse: store.Nurse, ticket: store.Ticket) -> None:
         if not await self._db(store.close, ticket.id, nurse.id):
-            raise Refused(403, "only the nurse who claimed the ticket closes it")
+            raise Forbidden("only the nurse who claimed the ticket closes it")
         responses = request.app.ctx.agent.domain.responses
         text = response_text(responses, HANDOFF_CLOSED_RESPONSE, ticket.language or "en",
                              channel=ticket.channel)
@@ -295,23 +308,21 @@ class NurseConsole(StoreBacked, InputChannel):
     # ------------------------------------------------------------------ routes
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        console = Blueprint("console", __name__)
+        console = handle_errors(Blueprint("console", __name__), _secure)
+
+        @console.exception(LoginFirst)
+        async def login_first(request: Request, error: LoginFirst) -> HTTPResponse:
+            return _secure(response.redirect("/webhooks/console/login", status=303))
 
         def guarded(page: bool) -> Callable[..., Any]:
-            """Every route but login needs a nurse; pages send strangers to the login."""
+            """Every route but login needs a nurse, and a form post the session's CSRF
+            token; pages send strangers to the login form."""
             def wrap(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Any]:
                 async def run(request: Request, **kwargs: Any) -> HTTPResponse:
-                    try:
-                        nurse, csrf = await self._nurse(request)
-                        if request.method == "POST":
-                            self._check_csrf(request, csrf)
-                        return await handler(request, nurse, csrf, **kwargs)
-                    except Refused as refused:
-                        if refused.status == 401 and page:
-                            return _secure(response.redirect("/webhooks/console/login",
-                                                             status=303))
-                        return _secure(response.json({"error": str(refused)},
-                                                     status=refused.status))
+                    nurse, csrf = await self._nurse(request, page)
+                    if request.method == "POST":
+                        self._check_csrf(request, csrf)
+                    return await handler(request, nurse, csrf, **kwargs)
                 run.__name__ = handler.__name__
                 return run
             return wrap
