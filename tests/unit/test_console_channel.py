@@ -17,8 +17,9 @@ from sanic import Sanic
 from sqlalchemy.engine import Engine
 
 from bot.handoff.accounts import add_nurse
+from bot.handoff.console import MAX_REPLY_CHARS
 from bot.storage import handoff as store
-from channels.console import MAX_REPLY_CHARS, NurseConsole
+from channels.console import NurseConsole
 from tests.unit.conftest import settings_for
 
 PREFIX = "/webhooks/console"
