@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from bot.storage import webchat as store
 from bot.storage.db import utcnow
 from channels.webchat import MESSAGE_LIMIT, WebchatInput
+from channels.webchat_socket import serve as serve_socket
 from tests.unit.conftest import settings_for
 
 PREFIX = "/webhooks/webchat"
@@ -234,7 +235,7 @@ class FakeSocket:
 
 def serve(channel: WebchatInput, ws: FakeSocket) -> None:
     request = SimpleNamespace(app=SimpleNamespace(ctx=SimpleNamespace()))
-    asyncio.run(channel._serve_socket(request, ws, answer_ok))  # type: ignore[arg-type]
+    asyncio.run(serve_socket(channel, request, ws, answer_ok))  # type: ignore[arg-type]
 
 
 def test_socket_messages_past_the_limit_get_an_error_frame(channel: WebchatInput,
