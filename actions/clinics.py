@@ -32,8 +32,9 @@ def _directory_cache() -> DirectoryCache:
     return DirectoryCache(process_engine())
 
 
-def directory() -> Directory:
-    return _directory_cache().get()
+async def directory() -> Directory:
+    """The clinic directory, without SQL on the action server's event loop."""
+    return await _directory_cache().get_async()
 
 
 def _language(tracker: Tracker) -> str | None:
@@ -60,7 +61,7 @@ class ValidateClinicForm(CompanionSlotsValidation):
     async def extract_clinic_unit(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        current = directory()
+        current = await directory()
         chosen = _chosen_unit(tracker, current.units)
         if chosen is not None:
             return {"clinic_unit": chosen, "clinic_candidates": None}
@@ -89,7 +90,7 @@ class ActionAskClinicUnit(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        current = directory()
+        current = await directory()
         language = _language(tracker)
         candidates = tracker.get_slot("clinic_candidates") or {}
         units = [unit for unit in candidates.get("units", []) if unit in current.units]
@@ -127,7 +128,7 @@ class ActionClinicAnswer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        current = directory()
+        current = await directory()
         unit = tracker.get_slot("clinic_unit")
         reset = [SlotSet("clinic_unit", None), SlotSet("clinic_candidates", None)]
         if unit not in current.units:

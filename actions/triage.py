@@ -195,16 +195,17 @@ class ActionTriageResult(Action):
             dispatcher.utter_message(response=GUIDANCE_RESPONSE, guidance=topic.advice[language])
         dispatcher.utter_message(response=GUIDANCE_RESPONSE, guidance=topic.seek_care_if[language])
         if level in _STATION_LEVELS:
-            self._own_station(dispatcher, tracker, language)
+            await self._own_station(dispatcher, tracker, language)
         dispatcher.utter_message(response="utter_triage_offer_nurse")
         return [*reset, SlotSet(LAST_TRIAGE_SLOT, {"topic": topic.id, "level": level,
-                                                "answers": answers})]
+                                                   "answers": answers})]
 
     @staticmethod
-    def _own_station(dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> None:
+    async def _own_station(dispatcher: CollectingDispatcher, tracker: Tracker,
+                           language: str) -> None:
         """The station the resident asked about earlier, with today's hours; otherwise an
         invitation to name it."""
-        current = directory()
+        current = await directory()
         station = tracker.get_slot(LAST_CLINIC_SLOT)
         if station not in current.units:
             dispatcher.utter_message(response="utter_triage_which_station")
