@@ -1,5 +1,6 @@
 """One error body for every channel (channels/errors.py), answered by Sanic's blueprint
-exception handler: tested in process on the REST channel and on a blueprint of its own."""
+exception handler: tested in process on the REST channel (which also translates a
+message before Rasa reads it) and on a blueprint of its own."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from sanic import Blueprint, Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels import rest
 from channels.errors import BadRequest, RateLimited, handle_errors
-from channels.rest import RestInput
 
 WEBHOOK = "/webhooks/rest/webhook"
 
@@ -36,7 +37,7 @@ async def answer_ok(message: UserMessage) -> None:
 @pytest.fixture
 def rest_app() -> Sanic:
     app = _app()
-    app.blueprint(RestInput().blueprint(answer_ok), url_prefix="/webhooks/rest")
+    app.blueprint(rest.RestInput().blueprint(answer_ok), url_prefix="/webhooks/rest")
     return app
 
 
@@ -60,6 +61,24 @@ def test_a_good_rest_body_reaches_rasas_channel(rest_app: Sanic) -> None:
     assert answered.status == 200
     assert answered.json == [{"recipient_id": "a", "text": "ok"}]
     assert _call(rest_app, "get", "/webhooks/rest/").status == 200
+
+
+def test_a_rest_message_is_translated_off_the_loop_before_rasa_reads_it(
+        rest_app: Sanic, monkeypatch: pytest.MonkeyPatch) -> None:
+    happened: list[tuple[str, str]] = []
+
+    async def pretranslate(text: str) -> None:
+        happened.append(("pretranslate", text))
+
+    async def rasa(message: UserMessage) -> None:
+        happened.append(("rasa", message.text))
+
+    monkeypatch.setattr(rest, "pretranslate", pretranslate)
+    app = _app()
+    app.blueprint(rest.RestInput().blueprint(rasa), url_prefix="/webhooks/rest")
+    assert _call(app, "post", WEBHOOK, json={"message": "Где поликлиника?"}).status == 200
+    assert _call(app, "post", WEBHOOK, content=b"[]").status == 400
+    assert happened == [("pretranslate", "Где поликлиника?"), ("rasa", "Где поликлиника?")]
 
 
 def test_a_blueprints_handler_answers_for_its_own_routes_only() -> None:
