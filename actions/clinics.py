@@ -13,6 +13,7 @@ from actions.forms import CompanionSlotsValidation, latest_intent
 from bot.clinics.answers import unit_text
 from bot.clinics.references import Certainty
 from bot.clinics.service import Directory, DirectoryCache
+from bot.dialogue.names import LANGUAGE_SLOT, LAST_CLINIC_SLOT
 from bot.settings import load_settings
 from bot.storage.db import process_engine
 
@@ -31,12 +32,13 @@ def _directory_cache() -> DirectoryCache:
     return DirectoryCache(process_engine())
 
 
-def directory() -> Directory:
-    return _directory_cache().get()
+async def directory() -> Directory:
+    """The clinic directory, without SQL on the action server's event loop."""
+    return await _directory_cache().get_async()
 
 
 def _language(tracker: Tracker) -> str | None:
-    return tracker.get_slot("language")
+    return tracker.get_slot(LANGUAGE_SLOT)
 
 
 def _chosen_unit(tracker: Tracker, known: Any) -> str | None:
@@ -59,7 +61,7 @@ class ValidateClinicForm(CompanionSlotsValidation):
     async def extract_clinic_unit(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        current = directory()
+        current = await directory()
         chosen = _chosen_unit(tracker, current.units)
         if chosen is not None:
             return {"clinic_unit": chosen, "clinic_candidates": None}
@@ -88,7 +90,7 @@ class ActionAskClinicUnit(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        current = directory()
+        current = await directory()
         language = _language(tracker)
         candidates = tracker.get_slot("clinic_candidates") or {}
         units = [unit for unit in candidates.get("units", []) if unit in current.units]
@@ -103,7 +105,7 @@ class ActionAskClinicUnit(Action):
             general = _GENERAL_ANSWERS.get(intent)
             if general:
                 dispatcher.utter_message(response=general)
-            last = tracker.get_slot("last_clinic")
+            last = tracker.get_slot(LAST_CLINIC_SLOT)
             units = ([last] if last in current.units else []) + [
                 unit for unit in DEFAULT_CHOICES if unit in current.units and unit != last
             ]
@@ -126,7 +128,7 @@ class ActionClinicAnswer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        current = directory()
+        current = await directory()
         unit = tracker.get_slot("clinic_unit")
         reset = [SlotSet("clinic_unit", None), SlotSet("clinic_candidates", None)]
         if unit not in current.units:
@@ -134,4 +136,4 @@ class ActionClinicAnswer(Action):
             return reset
         for reply in current.answer(unit, load_settings().now(), _language(tracker)):
             dispatcher.utter_message(response=reply.response, **reply.values)
-        return [*reset, SlotSet("last_clinic", unit)]
+        return [*reset, SlotSet(LAST_CLINIC_SLOT, unit)]

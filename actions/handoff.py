@@ -12,7 +12,14 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.dialogue.policy import HANDOFF_ACTION, HANDOFF_RELAY_ACTION, HANDOFF_SLOT
+from bot.dialogue.names import (
+    HANDOFF_ACTION,
+    HANDOFF_CLOSED_RESPONSE,
+    HANDOFF_RELAY_ACTION,
+    HANDOFF_SLOT,
+    LANGUAGE_SLOT,
+    LAST_TRIAGE_SLOT,
+)
 from bot.handoff.service import HandoffRequest, relay, start
 from bot.settings import load_settings
 from bot.storage.db import process_engine
@@ -21,7 +28,6 @@ logger = logging.getLogger(__name__)
 
 #: When no ticket can be made, the resident still learns how to reach a nurse.
 FALLBACK_RESPONSE = "utter_nurse_contact"
-CLOSED_RESPONSE = "utter_handoff_closed"
 
 
 def _said(tracker: Tracker) -> list[str]:
@@ -42,9 +48,9 @@ class ActionHandoff(Action):
         request = HandoffRequest(
             sender_id=tracker.sender_id,
             channel=tracker.get_latest_input_channel() or "rest",
-            language=tracker.get_slot("language"),
+            language=tracker.get_slot(LANGUAGE_SLOT),
             said=_said(tracker),
-            triage=tracker.get_slot("last_triage"),
+            triage=tracker.get_slot(LAST_TRIAGE_SLOT),
         )
         try:
             ticket, reply = await asyncio.to_thread(start, process_engine(), settings, request,
@@ -71,9 +77,9 @@ class ActionHandoffRelay(Action):
         said = [event for event in tracker.events if event.get("event") == "user"]
         text = (said[-1].get("text") if said else "") or ""
         relayed = await asyncio.to_thread(relay, process_engine(), int(ticket_id), text,
-                                          tracker.get_slot("language"))
+                                          tracker.get_slot(LANGUAGE_SLOT))
         if relayed:
             return []
         # The ticket was closed without the bot hearing of it: the bot answers again.
-        dispatcher.utter_message(response=CLOSED_RESPONSE)
+        dispatcher.utter_message(response=HANDOFF_CLOSED_RESPONSE)
         return [SlotSet(HANDOFF_SLOT, None)]

@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.clinics import directory
 from actions.forms import CompanionSlotsValidation, latest_intent
 from bot.clinics.answers import text_language
+from bot.dialogue.names import LANGUAGE_SLOT, LAST_CLINIC_SLOT, LAST_TRIAGE_SLOT
 from bot.settings import load_settings
 from bot.triage.guidance import AGE, DURATION, Topic, default_guidance, match_topics
 from bot.triage.replies import default_reader
@@ -126,7 +127,7 @@ class ActionAskTriageTopic(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         topics = default_guidance()
-        language = text_language(tracker.get_slot("language"))
+        language = text_language(tracker.get_slot(LANGUAGE_SLOT))
         candidates = [t for t in tracker.get_slot("triage_candidates") or [] if t in topics]
         response = "utter_triage_choose_topic" if candidates else "utter_ask_triage_topic"
         if not candidates and latest_intent(tracker) == "report_symptom":
@@ -165,7 +166,7 @@ class ActionAskTriageDone(Action):
         elif step is not None:
             question = topic.question(step)
             assert question is not None
-            language = text_language(tracker.get_slot("language"))
+            language = text_language(tracker.get_slot(LANGUAGE_SLOT))
             dispatcher.utter_message(response="utter_triage_question",
                                      question=question.text[language])
         return events
@@ -188,23 +189,24 @@ class ActionTriageResult(Action):
             return reset
         answers = tracker.get_slot("triage_answers") or {}
         level = topic.level(answers)
-        language = text_language(tracker.get_slot("language"))
+        language = text_language(tracker.get_slot(LANGUAGE_SLOT))
         dispatcher.utter_message(response=LEVEL_RESPONSES[level])
         if level not in ("emergency", "urgent"):
             dispatcher.utter_message(response=GUIDANCE_RESPONSE, guidance=topic.advice[language])
         dispatcher.utter_message(response=GUIDANCE_RESPONSE, guidance=topic.seek_care_if[language])
         if level in _STATION_LEVELS:
-            self._own_station(dispatcher, tracker, language)
+            await self._own_station(dispatcher, tracker, language)
         dispatcher.utter_message(response="utter_triage_offer_nurse")
-        return [*reset, SlotSet("last_triage", {"topic": topic.id, "level": level,
-                                                "answers": answers})]
+        return [*reset, SlotSet(LAST_TRIAGE_SLOT, {"topic": topic.id, "level": level,
+                                                   "answers": answers})]
 
     @staticmethod
-    def _own_station(dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> None:
+    async def _own_station(dispatcher: CollectingDispatcher, tracker: Tracker,
+                           language: str) -> None:
         """The station the resident asked about earlier, with today's hours; otherwise an
         invitation to name it."""
-        current = directory()
-        station = tracker.get_slot("last_clinic")
+        current = await directory()
+        station = tracker.get_slot(LAST_CLINIC_SLOT)
         if station not in current.units:
             dispatcher.utter_message(response="utter_triage_which_station")
             return

@@ -3,10 +3,8 @@ the conversation's language as the dialogue left it."""
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 from collections.abc import Awaitable, Callable, Iterable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +13,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.engine import Engine
 
+from bot.dialogue.names import LANGUAGE_SLOT
 from bot.settings import Settings, load_settings
-from bot.storage.db import make_engine
+from bot.storage.db import in_thread, make_engine
 
 STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
                 ".html": "text/html; charset=utf-8"}
@@ -100,7 +99,7 @@ class StoreBacked:
 
     async def _db(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """SQLAlchemy is synchronous: keep it off the event loop."""
-        return await asyncio.to_thread(partial(function, self.engine, *args, **kwargs))
+        return await in_thread(self.engine, function, *args, **kwargs)
 
 
 async def conversation_language(app: Sanic, sender_id: str) -> str | None:
@@ -109,4 +108,4 @@ async def conversation_language(app: Sanic, sender_id: str) -> str | None:
     if agent is None or agent.tracker_store is None:
         return None
     tracker = await agent.tracker_store.retrieve(sender_id)
-    return tracker.get_slot("language") if tracker else None
+    return tracker.get_slot(LANGUAGE_SLOT) if tracker else None

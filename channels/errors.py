@@ -1,14 +1,27 @@
 """One error body for every channel: `{"error": code, "reason": text}`, with the HTTP
 status that fits, raised as named exceptions and answered by Sanic's blueprint
-exception handler (`handle_errors(blueprint)`), not by wrappers around each route."""
+exception handler (`handle_errors(blueprint)`), not by wrappers around each route.
+
+The reason is left out where the code says it all and clients read only the code
+(the web chat's `unknown_session`, `message_too_long`, `rate_limited`); details such
+as `retry_after` or `max_chars` go beside the code."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from bot import ratelimit
+
+Finish = Callable[[HTTPResponse], HTTPResponse]
+
+
+def _unchanged(resp: HTTPResponse) -> HTTPResponse:
+    return resp
 
 
 class ChannelError(Exception):
@@ -17,7 +30,7 @@ class ChannelError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, reason: str, code: str | None = None, **details: Any) -> None:
+    def __init__(self, reason: str = "", code: str | None = None, **details: Any) -> None:
         super().__init__(reason)
         self.reason = reason
         self.code = code or self.code
@@ -62,7 +75,7 @@ class RateLimited(ChannelError):
     status = 429
     code = "rate_limited"
 
-    def __init__(self, retry_after: int, reason: str = "too many requests") -> None:
+    def __init__(self, retry_after: int, reason: str = "") -> None:
         super().__init__(reason, retry_after=retry_after)
         self.retry_after = retry_after
 
@@ -75,19 +88,34 @@ class Unavailable(ChannelError):
     code = "unavailable"
 
 
+def check_limit(limiter: ratelimit.RateLimiter, key: str,
+                exempt: Callable[[], bool] = lambda: False) -> None:
+    """`limiter.check`, refusing with RateLimited (429 and Retry-After) past the limit."""
+    try:
+        limiter.check(key, exempt)
+    except ratelimit.RateLimited as exc:
+        raise RateLimited(exc.retry_after) from exc
+
+
 def error_body(error: ChannelError) -> dict[str, Any]:
-    return {"error": error.code, "reason": error.reason, **error.details}
+    """Also a websocket's error frame, so a socket and HTTP refuse alike."""
+    reason = {"reason": error.reason} if error.reason else {}
+    return {"error": error.code, **reason, **error.details}
 
 
-def error_response(error: ChannelError) -> HTTPResponse:
-    return response.json(error_body(error), status=error.status, headers=error.headers())
+def error_response(error: ChannelError, finish: Finish = _unchanged) -> HTTPResponse:
+    """The answer to `error`; `finish` adds the channel's own headers."""
+    return finish(response.json(error_body(error), status=error.status,
+                                headers=error.headers()))
 
 
-def handle_errors(blueprint: Blueprint) -> Blueprint:
-    """Answer every ChannelError a route of `blueprint` raises with the one error body."""
+def handle_errors(blueprint: Blueprint, finish: Finish = _unchanged) -> Blueprint:
+    """Answer every ChannelError a route of `blueprint` raises with the one error body.
+    Sanic applies a blueprint's handler to that blueprint's routes only, so channels
+    mounted side by side (each with its own `finish`) do not answer for each other."""
 
     @blueprint.exception(ChannelError)
     async def refused(request: Request, error: ChannelError) -> HTTPResponse:
-        return error_response(error)
+        return error_response(error, finish)
 
     return blueprint

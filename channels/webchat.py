@@ -11,6 +11,7 @@ proxies log, nor in a body.
     POST   /message           {"text", "title"?, "metadata"?}: a resident's message
     DELETE /session           -> 204: the resident ended it; it is deleted, messages too
     WS     /ws                first frame {"token", "after"}; then pushes, acks, messages
+                              (channels/webchat_socket.py)
     GET    /widget.js, /widget.css, /demo   the widget and a demo page
 
 A token that is unknown, ended or idle past `WEBCHAT_IDLE_HOURS` gets 403
@@ -26,13 +27,11 @@ pushed, so a browser that reconnects gets them from the queue, each once, in ord
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from functools import cached_property, wraps
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +42,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy.engine import Engine
 
 from bot.handoff import delivery
-from bot.ratelimit import Clock, Limit, RateLimited, RateLimiter
+from bot.ratelimit import Clock, Limit, RateLimiter
 from bot.settings import Settings
 from bot.storage import webchat as store
 from bot.translation.component import pretranslate
@@ -55,6 +54,8 @@ from channels.common import (
     secure,
     static_handler,
 )
+from channels.errors import BadRequest, Forbidden, TooLarge, check_limit, handle_errors
+from channels.webchat_socket import HUB, UNKNOWN_SESSION, serve, wire
 
 STATIC_DIR = Path(__file__).resolve().parent / "webchat_static"
 MAX_MESSAGE_CHARS = 2000
@@ -62,8 +63,6 @@ MAX_MESSAGE_CHARS = 2000
 MESSAGE_LIMIT = Limit(burst=20, refill_seconds=2.0)
 #: `WEBCHAT_SESSION_LIMIT` new sessions per client address in this many seconds.
 SESSION_WINDOW_SECONDS = 600.0
-#: How often a connected socket looks for messages written by another process.
-POLL_SECONDS = 5.0
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self' ws: wss:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
@@ -72,11 +71,6 @@ _STATIC_FILES = {"widget.js": "widget.js", "widget.css": "widget.css", "demo": "
                  "demo.css": "demo.css"}
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
-Handler = Callable[[Request], Awaitable[HTTPResponse]]
-
-
-class BadRequest(ValueError):
-    """A request the widget should never send; answered with 400 and a reason."""
 
 
 def _secure(resp: HTTPResponse) -> HTTPResponse:
@@ -86,10 +80,6 @@ def _secure(resp: HTTPResponse) -> HTTPResponse:
 
 def _static(resp: HTTPResponse) -> HTTPResponse:
     return secure(resp, CONTENT_SECURITY_POLICY, cache="no-cache")
-
-
-def _error(status: int, code: str, **details: Any) -> HTTPResponse:
-    return _secure(response.json({"error": code, **details}, status=status))
 
 
 def _json_body(request: Request) -> dict[str, Any]:
@@ -102,25 +92,6 @@ def _json_body(request: Request) -> dict[str, Any]:
     return body
 
 
-def _refusals(handler: Handler) -> Handler:
-    """A route whose refusals become 400, 403, 413 or 429 with a JSON body."""
-    @wraps(handler)
-    async def guarded(request: Request) -> HTTPResponse:
-        try:
-            return await handler(request)
-        except BadRequest as exc:
-            return _error(400, "bad_request", reason=str(exc))
-        except PermissionError:
-            return _error(403, "unknown_session")
-        except OverflowError:
-            return _error(413, "message_too_long", max_chars=MAX_MESSAGE_CHARS)
-        except RateLimited as exc:
-            refused = _error(429, "rate_limited", retry_after=exc.retry_after)
-            refused.headers["Retry-After"] = str(exc.retry_after)
-            return refused
-    return guarded
-
-
 def _bearer(request: Request) -> str:
     """The session token, from the Authorization header only."""
     if "token" in request.args:
@@ -131,45 +102,11 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
-def _wire(message: store.StoredMessage) -> dict[str, Any]:
-    return {"seq": message.seq, "author": message.author, **message.payload}
-
-
 def _red_flag(text: Any) -> Callable[[], bool]:
     """The question a limiter asks only past its limit: does `text` have a red flag?
     Such a message is answered however many came before it."""
     return lambda: (isinstance(text, str) and len(text) <= MAX_MESSAGE_CHARS
                     and default_detector().detect(text) is not None)
-
-
-async def _send_frame(ws: Any, **frame: Any) -> None:
-    await ws.send(json.dumps(frame, ensure_ascii=False))
-
-
-class _Hub:
-    """Wakes the sockets of one conversation in this process when a message is stored;
-    sockets also poll, so messages stored by another process arrive too."""
-
-    def __init__(self) -> None:
-        self._events: dict[str, set[asyncio.Event]] = defaultdict(set)
-
-    def subscribe(self, sender_id: str) -> asyncio.Event:
-        event = asyncio.Event()
-        self._events[sender_id].add(event)
-        return event
-
-    def unsubscribe(self, sender_id: str, event: asyncio.Event) -> None:
-        self._events[sender_id].discard(event)
-        if not self._events[sender_id]:
-            del self._events[sender_id]
-
-    def notify(self, sender_id: str) -> None:
-        for event in self._events.get(sender_id, ()):
-            event.set()
-
-
-#: One hub per process, so a nurse's reply (bot/handoff/delivery.py) wakes the sockets too.
-HUB = _Hub()
 
 
 class WebchatInput(StoreBacked, InputChannel):
@@ -182,7 +119,7 @@ class WebchatInput(StoreBacked, InputChannel):
     def __init__(self, settings: Settings | None = None, engine: Engine | None = None,
                  clock: Clock = time.monotonic) -> None:
         super().__init__(settings=settings, engine=engine)
-        self._hub = HUB
+        self.hub = HUB
         self._clock = clock
         self._message_limiter = RateLimiter(MESSAGE_LIMIT, clock)
 
@@ -196,18 +133,24 @@ class WebchatInput(StoreBacked, InputChannel):
     def _idle_limit(self) -> timedelta:
         return timedelta(hours=self.settings.webchat_idle_hours)
 
-    async def _sender(self, token: Any) -> str:
+    async def sender(self, token: Any) -> str:
+        """The conversation of a live session's token."""
         if not isinstance(token, str):
             raise BadRequest("a session token is required")
         sender_id = await self._db(store.sender_for, token, self._idle_limit)
         if sender_id is None:
-            raise PermissionError("unknown session")
+            raise Forbidden(code=UNKNOWN_SESSION)
         return sender_id
 
+    async def messages(self, sender_id: str, after: int) -> list[store.StoredMessage]:
+        return await self._db(store.messages_after, sender_id, after)
+
+    async def acknowledge(self, sender_id: str, seq: int) -> None:
+        await self._db(store.acknowledge, sender_id, seq)
+
     async def _messages(self, request: Request, after: int) -> HTTPResponse:
-        sender_id = await self._sender(_bearer(request))
-        messages = await self._db(store.messages_after, sender_id, after)
-        return _secure(response.json({"messages": [_wire(m) for m in messages]}))
+        messages = await self.messages(await self.sender(_bearer(request)), after)
+        return _secure(response.json({"messages": [wire(m) for m in messages]}))
 
     async def handle_message(self, request: Request, on_new_message: OnNewMessage,
                              sender_id: str, body: dict[str, Any]) -> int:
@@ -218,10 +161,10 @@ class WebchatInput(StoreBacked, InputChannel):
         if not isinstance(text, str) or not text.strip():
             raise BadRequest("text must be a non-empty string")
         if len(text) > MAX_MESSAGE_CHARS:
-            raise OverflowError
-        self._message_limiter.check(sender_id, exempt=_red_flag(text))
+            raise TooLarge(code="message_too_long", max_chars=MAX_MESSAGE_CHARS)
+        check_limit(self._message_limiter, sender_id, exempt=_red_flag(text))
         if not await self._db(store.touch, sender_id, self._idle_limit):
-            raise PermissionError("the session is over")
+            raise Forbidden(code=UNKNOWN_SESSION)
         metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
         shown = {"text": text} if not text.startswith("/") else {"text": body.get("title") or ""}
         seq = await self._db(store.append, sender_id, "resident", shown)
@@ -233,7 +176,7 @@ class WebchatInput(StoreBacked, InputChannel):
         for message in collector.messages:
             payload = {key: value for key, value in message.items() if key != "recipient_id"}
             await self._db(store.append, sender_id, "bot", {**payload, "lang": language})
-        self._hub.notify(sender_id)
+        self.hub.notify(sender_id)
         return seq
 
     async def send(self, sender_id: str, text: str, language: str | None,
@@ -241,40 +184,36 @@ class WebchatInput(StoreBacked, InputChannel):
         """Outbound (bot/handoff/delivery.py): into the session's delivery queue, and
         to its open sockets; a browser that is away gets it on reconnect."""
         await self._db(store.append, sender_id, author, {"text": text, "lang": language})
-        self._hub.notify(sender_id)
+        self.hub.notify(sender_id)
         return True
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         delivery.register(self.name(), self)
-        webchat = Blueprint("webchat", __name__)
+        webchat = handle_errors(Blueprint("webchat", __name__), _secure)
 
         @webchat.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
             return _secure(response.json({"status": "ok"}))
 
         @webchat.route("/session", methods=["POST"])
-        @_refusals
         async def new_session(request: Request) -> HTTPResponse:
             body = _json_body(request) if request.body else {}
             address = client_address(request, self.settings.trusted_proxies)
-            self._session_limiter.check(address, exempt=_red_flag(body.get("text")))
+            check_limit(self._session_limiter, address, exempt=_red_flag(body.get("text")))
             token, _ = await self._db(store.create_session)
             return _secure(response.json({"token": token}, status=201))
 
         @webchat.route("/session", methods=["DELETE"])
-        @_refusals
         async def end_session(request: Request) -> HTTPResponse:
-            sender_id = await self._sender(_bearer(request))
+            sender_id = await self.sender(_bearer(request))
             await self._db(store.end_session, sender_id)
             return _secure(response.empty(status=204))
 
         @webchat.route("/history", methods=["GET"])
-        @_refusals
         async def history(request: Request) -> HTTPResponse:
             return await self._messages(request, after=0)
 
         @webchat.route("/messages", methods=["GET"])
-        @_refusals
         async def poll(request: Request) -> HTTPResponse:
             try:
                 after = int(request.args.get("after", "0"))
@@ -283,76 +222,18 @@ class WebchatInput(StoreBacked, InputChannel):
             return await self._messages(request, after)
 
         @webchat.route("/message", methods=["POST"])
-        @_refusals
         async def receive(request: Request) -> HTTPResponse:
             body = _json_body(request)
-            sender_id = await self._sender(_bearer(request))
+            sender_id = await self.sender(_bearer(request))
             seq = await self.handle_message(request, on_new_message, sender_id, body)
             return _secure(response.json({"seq": seq}, status=202))
 
         @webchat.websocket("/ws")
         async def socket(request: Request, ws: Any) -> None:
-            await self._serve_socket(request, ws, on_new_message)
+            await serve(self, request, ws, on_new_message)
 
         for route, filename in _STATIC_FILES.items():
             webchat.add_route(static_handler(STATIC_DIR / filename, _static), f"/{route}",
                               methods=["GET"], name=f"static_{route.replace('.', '_')}")
 
         return webchat
-
-    async def _serve_socket(self, request: Request, ws: Any,
-                            on_new_message: OnNewMessage) -> None:
-        """First frame {"token", "after"}; then the backlog, then pushes. Frames from the
-        browser: {"type": "message", "text", "metadata"} or {"type": "ack", "seq"}."""
-        try:
-            hello = json.loads(await ws.recv())
-            sender_id = await self._sender(hello.get("token"))
-            sent = int(hello.get("after") or 0)
-        except (ValueError, TypeError, AttributeError, RecursionError, BadRequest,
-                PermissionError):
-            await _send_frame(ws, type="error", error="unknown_session")
-            return
-        wake = self._hub.subscribe(sender_id)
-        reader = asyncio.ensure_future(self._read_frames(request, ws, on_new_message, sender_id))
-        try:
-            while not reader.done():
-                for message in await self._db(store.messages_after, sender_id, sent):
-                    await _send_frame(ws, type="message", **_wire(message))
-                    sent = message.seq
-                wake.clear()
-                waiter = asyncio.ensure_future(wake.wait())
-                await asyncio.wait({waiter, reader}, timeout=POLL_SECONDS,
-                                   return_when=asyncio.FIRST_COMPLETED)
-                waiter.cancel()
-        finally:
-            self._hub.unsubscribe(sender_id, wake)
-            reader.cancel()
-
-    async def _read_frames(self, request: Request, ws: Any, on_new_message: OnNewMessage,
-                           sender_id: str) -> None:
-        """Until the browser goes away or the session is over (ended, or idle too long)."""
-        while True:
-            raw = await ws.recv()
-            if raw is None:  # the browser went away
-                return
-            try:
-                frame = json.loads(raw)
-                if not isinstance(frame, dict):
-                    raise BadRequest("a frame must be a JSON object")
-                if frame.get("type") == "ack":
-                    await self._db(store.acknowledge, sender_id, int(frame.get("seq", 0)))
-                elif frame.get("type") == "message":
-                    await self.handle_message(request, on_new_message, sender_id, frame)
-                else:
-                    raise BadRequest("unknown frame type")
-            except PermissionError:
-                await _send_frame(ws, type="error", error="unknown_session")
-                return
-            except OverflowError:
-                await _send_frame(ws, type="error", error="message_too_long",
-                                  max_chars=MAX_MESSAGE_CHARS)
-            except RateLimited as exc:
-                await _send_frame(ws, type="error", error="rate_limited",
-                                  retry_after=exc.retry_after)
-            except (ValueError, TypeError, RecursionError, BadRequest) as exc:
-                await _send_frame(ws, type="error", error="bad_frame", reason=str(exc))

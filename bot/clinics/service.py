@@ -3,6 +3,7 @@ the emergency departments, reloaded when `healthbot clinics import` changes the 
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Mapping
@@ -59,7 +60,8 @@ def read_references(path: Path = REFERENCES_FILE) -> dict[str, Any]:
 
 class DirectoryCache:
     """Loads the directory once and again only when its tables changed, checked at most
-    every `CHECK_INTERVAL_S`, so an import reaches a running system without a restart."""
+    every `CHECK_INTERVAL_S`, so an import reaches a running system without a restart.
+    Async code (the actions) uses `get_async`, which keeps the check off the event loop."""
 
     def __init__(self, engine: Engine, references_file: Path = REFERENCES_FILE) -> None:
         self._engine = engine
@@ -77,12 +79,23 @@ class DirectoryCache:
             exceptions = conn.execute(select(func.count()).select_from(care_unit_exceptions))
             return (*units, exceptions.scalar_one())
 
+    def _due(self) -> bool:
+        return self._directory is None or time.monotonic() - self._checked > CHECK_INTERVAL_S
+
     def get(self) -> Directory:
         with self._lock:
-            if self._directory is None or time.monotonic() - self._checked > CHECK_INTERVAL_S:
+            if self._due():
                 version = self._current_version()
                 if self._directory is None or version != self._version:
                     self._directory = Directory.build(all_units(self._engine), self._references)
                     self._version = version
                 self._checked = time.monotonic()
             return self._directory
+
+    async def get_async(self) -> Directory:
+        """The loaded directory at once while no check is due; otherwise `get` in a
+        worker thread, as the check (and any reload) is SQL."""
+        directory = self._directory
+        if directory is not None and not self._due():
+            return directory
+        return await asyncio.to_thread(self.get)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bot.dialogue.names import LANGUAGE_SLOT
 from bot.language.choice import LanguageState, choose, turn_from_parse
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -43,12 +44,12 @@ def turn_facts(
 ) -> dict[str, Any]:
     """New slot values after one user message: the sticky language slots only when
     they change, the per-turn slots always."""
-    before = LanguageState(slots.get("language"), bool(slots.get("language_locked")))
+    before = LanguageState(slots.get(LANGUAGE_SLOT), bool(slots.get("language_locked")))
     turn = turn_from_parse(dict(parse), dict(metadata))
     after = choose(before, turn)
     facts: dict[str, Any] = {}
     if after.code != before.code:
-        facts["language"] = after.code
+        facts[LANGUAGE_SLOT] = after.code
     if after.locked != before.locked:
         facts["language_locked"] = after.locked
     red_flag = parse.get("red_flag") or {}

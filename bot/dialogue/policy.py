@@ -31,6 +31,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.dialogue.names import HANDOFF_ACTION, HANDOFF_RELAY_ACTION, HANDOFF_SLOT
 from bot.language.component import LANGUAGE_KEY
 from bot.triage.component import EMERGENCY_INTENT, RED_FLAG_KEY
 
@@ -48,11 +49,6 @@ CLASSIFIER_EMERGENCY_RESPONSE = "utter_emergency_check"
 #: Hand-written, never shortened, split or machine-translated.
 SAFETY_RESPONSES = frozenset({*RESPONSE_FOR_KIND.values(), CLASSIFIER_EMERGENCY_RESPONSE})
 UNSUPPORTED_LANGUAGE_RESPONSE = "utter_language_unsupported"
-#: While a nurse has the conversation (a ticket in this slot), every message goes to the
-#: ticket through this action, after any red-flag answer.
-HANDOFF_SLOT = "handoff_ticket"
-HANDOFF_ACTION = "action_handoff"
-HANDOFF_RELAY_ACTION = "action_handoff_relay"
 GUARD_PRIORITY = 7  # above RulePolicy (6)
 
 
@@ -114,7 +110,9 @@ class GuardPolicy(Policy):
 
 def guard_responses(tracker: DialogueStateTracker,
                     forms: frozenset[str] = frozenset()) -> list[str]:
-    """The responses (and actions) the guard owes for the latest user message, in order."""
+    """The responses (and actions) the guard owes for the latest user message, in order.
+    While a nurse has the conversation (a ticket in `HANDOFF_SLOT`), every message goes
+    to the ticket through the relay action, after any red-flag answer."""
     message = tracker.latest_message
     if message is None:
         return []

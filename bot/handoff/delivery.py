@@ -18,7 +18,7 @@ from rasa.core.agent import Agent
 from rasa.server import update_conversation_with_events
 from rasa.shared.core.events import BotUttered, Event, SlotSet
 
-from bot.dialogue.policy import HANDOFF_SLOT
+from bot.dialogue.names import HANDOFF_SLOT
 
 logger = logging.getLogger(__name__)
 

@@ -7,9 +7,12 @@ Alembic's `alembic_version` table records which migrations a database has had.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import datetime, timezone
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -20,6 +23,7 @@ from sqlalchemy.engine import Engine
 from bot.settings import Settings, load_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+T = TypeVar("T")
 
 #: Every app table is defined on this metadata (see `bot.clinics.directory`).
 metadata = MetaData()
@@ -50,6 +54,13 @@ def make_engine(settings: Settings) -> Engine:
 def process_engine() -> Engine:
     """The one engine of a process (its pool is shared by every module that stores)."""
     return make_engine(load_settings())
+
+
+async def in_thread(engine: Engine, function: Callable[..., T], *args: Any,
+                    **kwargs: Any) -> T:
+    """`function(engine, ...)` in a worker thread: SQLAlchemy is synchronous, and async
+    code (channels, actions) must keep the event loop serving meanwhile."""
+    return await asyncio.to_thread(partial(function, engine, *args, **kwargs))
 
 
 def alembic_config(database_url: str) -> Config:

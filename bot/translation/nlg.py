@@ -23,6 +23,7 @@ from rasa.shared.core.events import BotUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from bot.dialogue.names import LANGUAGE_SLOT
 from bot.dialogue.policy import SAFETY_RESPONSES, UNSUPPORTED_LANGUAGE_RESPONSE
 from bot.settings import NATIVE_LANGUAGES
 from bot.translation.component import TRANSLATION_KEY
@@ -47,7 +48,7 @@ def written_languages(variations: list[dict[str, Any]]) -> frozenset[str]:
         str(condition.get("value"))
         for variation in variations
         for condition in variation.get("condition") or []
-        if condition.get("name") == "language"
+        if condition.get("name") == LANGUAGE_SLOT
     )
 
 
@@ -73,7 +74,7 @@ class TranslatingNLG(TemplatedNaturalLanguageGenerator):
     async def generate(self, utter_action: str, tracker: DialogueStateTracker,
                        output_channel: str, **kwargs: Any) -> dict[str, Any] | None:
         response = await super().generate(utter_action, tracker, output_channel, **kwargs)
-        language = tracker.get_slot("language")
+        language = tracker.get_slot(LANGUAGE_SLOT)
         if response is None or not self.needs_translation(utter_action, language):
             return response
         return await self._translate(response, kwargs.get("buttons"), language, tracker,

@@ -125,5 +125,5 @@ def test_the_rest_webhook_says_what_is_wrong(server: Server, body: bytes, reason
     reply = requests.post(f"{server.url}/webhooks/rest/webhook", data=body, timeout=30,
                           headers={"Content-Type": "application/json"})
     assert reply.status_code == 400
-    assert reply.json() == {"error": reason}
+    assert reply.json() == {"error": "bad_request", "reason": reason}
 

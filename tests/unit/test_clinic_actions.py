@@ -70,3 +70,21 @@ def test_the_same_station_is_open_on_a_monday_morning(
         answer: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HEALTHBOT_NOW", "2026-12-14T10:00+02:00")
     assert answer("vuosaari", "fi")[1] == "Auki nyt. Tänään auki 08:00–16:00, suljetaan klo 16.00."
+
+
+@pytest.mark.parametrize("station", ["vuosaari", None])
+def test_triage_advice_names_the_residents_own_station(
+        loaded_engine: Engine, monkeypatch: pytest.MonkeyPatch, station: str | None) -> None:
+    from actions.triage import ActionTriageResult
+    from bot.settings import load_settings
+
+    monkeypatch.setenv("HEALTHBOT_NOW", "2026-12-14T10:00+02:00")
+    cache = DirectoryCache(loaded_engine)
+    monkeypatch.setattr(clinics, "_directory_cache", lambda: cache)
+    tracker = Tracker("resident", {"last_clinic": station, "language": "fi"}, {}, [], False,
+                      None, {}, "")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionTriageResult._own_station(dispatcher, tracker, "fi"))
+    expected = [reply.response for reply in cache.get().answer(
+        station, load_settings().now(), "fi")] if station else ["utter_triage_which_station"]
+    assert [message["response"] for message in dispatcher.messages] == expected

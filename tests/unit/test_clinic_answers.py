@@ -3,6 +3,8 @@ project's real directory loaded into a real database."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from datetime import datetime
 
 import pytest
@@ -188,3 +190,29 @@ def test_running_process_sees_a_new_import(
     assert cache.get().units["haaga"].phone == "+358931049270"  # not checked again yet
     monkeypatch.setattr(service, "CHECK_INTERVAL_S", 0.0)
     assert cache.get().units["haaga"].phone == "+358931000000"
+
+
+def test_async_code_gets_the_directory_with_no_sql_on_the_event_loop(
+    loaded_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = DirectoryCache(loaded_engine)
+    checked_in: list[str] = []
+    check = cache._current_version
+
+    def recorded() -> tuple[object, ...]:
+        checked_in.append(threading.current_thread().name)
+        return check()
+
+    monkeypatch.setattr(cache, "_current_version", recorded)
+
+    async def twice() -> tuple[str, Directory, Directory]:
+        first = await cache.get_async()  # loaded in a worker thread
+        second = await cache.get_async()  # fresh: at once, no SQL at all
+        return threading.current_thread().name, first, second
+
+    loop, first, second = asyncio.run(twice())
+    assert second is first and "haaga" in first.units
+    assert len(checked_in) == 1 and loop not in checked_in
+    monkeypatch.setattr(service, "CHECK_INTERVAL_S", 0.0)  # a check is due on every call
+    assert asyncio.run(cache.get_async()) is first  # unchanged tables: the same load
+    assert len(checked_in) == 2 and loop not in checked_in

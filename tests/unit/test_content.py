@@ -92,3 +92,14 @@ def test_crisis_line_matches_the_language() -> None:
         language = conditions[0]["value"] if conditions else "en"
         if language in lines:
             assert f"09 2525 {lines[language]}" in item["text"], language
+
+
+def test_every_shared_name_is_declared_in_the_domain() -> None:
+    from bot.dialogue import names
+
+    declared = {"SLOT": set(DOMAIN["slots"]), "ACTION": set(DOMAIN["actions"]),
+                "RESPONSE": set(RESPONSES)}
+    shared = {key: value for key, value in vars(names).items() if key.isupper()}
+    assert shared
+    for key, value in shared.items():
+        assert value in declared[key.rsplit("_", 1)[1]], key

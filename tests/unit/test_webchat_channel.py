@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from bot.storage import webchat as store
 from bot.storage.db import utcnow
 from channels.webchat import MESSAGE_LIMIT, WebchatInput
+from channels.webchat_socket import serve as serve_socket
 from tests.unit.conftest import settings_for
 
 PREFIX = "/webhooks/webchat"
@@ -139,6 +140,22 @@ def test_ending_a_session_deletes_it(client: Client, engine: Engine) -> None:
     assert client.call("delete", "/session", "forged-token").status == 403
 
 
+def test_refusals_have_one_body_and_the_channels_headers(client: Client) -> None:
+    token = client.new_session()
+    refusals = [
+        (client.say(token, "x" * 2001), 413, {"error": "message_too_long", "max_chars": 2000}),
+        (client.call("post", "/message", token, data=b"{not json"), 400,
+         {"error": "bad_request", "reason": "the body is not JSON"}),
+        (client.call("get", "/messages?after=x", token), 400,
+         {"error": "bad_request", "reason": "after must be a number"}),
+    ]
+    for refused, status, body in refusals:
+        assert (refused.status, refused.json) == (status, body)
+        assert refused.headers["cache-control"] == "no-store"
+        assert "frame-ancestors 'self'" in refused.headers["content-security-policy"]
+    assert texts(client.call("get", "/history", token)) == []
+
+
 def test_an_idle_session_is_over(client: Client, engine: Engine) -> None:
     token = client.new_session()
     client.say(token, "hei")
@@ -218,7 +235,7 @@ class FakeSocket:
 
 def serve(channel: WebchatInput, ws: FakeSocket) -> None:
     request = SimpleNamespace(app=SimpleNamespace(ctx=SimpleNamespace()))
-    asyncio.run(channel._serve_socket(request, ws, answer_ok))  # type: ignore[arg-type]
+    asyncio.run(serve_socket(channel, request, ws, answer_ok))  # type: ignore[arg-type]
 
 
 def test_socket_messages_past_the_limit_get_an_error_frame(channel: WebchatInput,
@@ -246,3 +263,16 @@ def test_a_socket_of_an_ended_session_is_told_and_closed(channel: WebchatInput,
     refused = FakeSocket({"token": token, "after": 0})
     serve(channel, refused)
     assert refused.sent == [{"type": "error", "error": "unknown_session"}]
+
+
+def test_a_socket_refuses_a_bad_frame_and_a_long_message_and_goes_on(
+        channel: WebchatInput, engine: Engine) -> None:
+    token, sender_id = store.create_session(engine)
+    ws = FakeSocket({"token": token, "after": 0}, {"type": "shout"},
+                    {"type": "message", "text": "x" * 2001},
+                    {"type": "message", "text": "hei"}, None)
+    serve(channel, ws)
+    assert ws.errors() == [
+        {"type": "error", "error": "bad_frame", "reason": "unknown frame type"},
+        {"type": "error", "error": "message_too_long", "max_chars": 2000}]
+    assert [m.payload["text"] for m in store.messages_after(engine, sender_id)] == ["hei", "ok"]
