@@ -112,18 +112,3 @@ def test_no_endpoint_answers_bad_input_with_a_server_error(server: Server) -> No
     assert server.chat().texts("Milloinkahan Malmin terveysasema aukeaa?")
     assert "Milloinkahan" not in server.log.read_text(encoding="utf-8", errors="replace")
 
-
-@pytest.mark.parametrize(("body", "reason"), [
-    (b"[]", "the body must be a JSON object"),
-    (b'{"sender": "x", "message": 5}', "message must be a string"),
-    (b'{"sender": 5, "message": "hei"}', "sender must be a string"),
-    (b'{"message": "hei", "metadata": []}', "metadata must be an object"),
-    (b'{"message": "' + b"a" * 6000 + b'"}', "message has more than 5000 characters"),
-    (b"{", "the body is not JSON"),
-], ids=["array", "message-number", "sender-number", "metadata-list", "too-long", "cut-short"])
-def test_the_rest_webhook_says_what_is_wrong(server: Server, body: bytes, reason: str) -> None:
-    reply = requests.post(f"{server.url}/webhooks/rest/webhook", data=body, timeout=30,
-                          headers={"Content-Type": "application/json"})
-    assert reply.status_code == 400
-    assert reply.json() == {"error": "bad_request", "reason": reason}
-
