@@ -25,7 +25,7 @@ from bot.sms.identity import PhoneIdentity, is_finnish
 from bot.sms.outbox import Outbox
 from bot.sms.render import Option, chosen_payload, render_turn, sms_response_text
 from bot.storage import sms as store
-from bot.storage.db import utcnow
+from bot.storage.db import in_thread, utcnow
 from bot.triage.redflags import default_detector
 
 logger = logging.getLogger(__name__)
@@ -67,17 +67,17 @@ class Inbox:
         or a replay after the purge), and there is nothing to process."""
         pseudonym = self._identity.pseudonym(number)
         now = utcnow()
-        if await asyncio.to_thread(store.seen, self._engine, message_sid):
+        if await in_thread(self._engine, store.seen, message_sid):
             logger.info("SMS %s from %s already received: ignored", message_sid, pseudonym)
             return False
-        await asyncio.to_thread(store.remember_number, self._engine, pseudonym,
+        await in_thread(self._engine, store.remember_number, pseudonym,
                                 self._identity.encrypt(number), now)
-        return await asyncio.to_thread(store.receive, self._engine, message_sid, pseudonym,
+        return await in_thread(self._engine, store.receive, message_sid, pseudonym,
                                        body, num_media, now)
 
     async def process_pending(self, dialogue: Dialogue, message_sid: str | None = None) -> None:
         """Process one received message, or every one a crash or failure left behind."""
-        claimed = await asyncio.to_thread(store.claim_inbound, self._engine, utcnow(),
+        claimed = await in_thread(self._engine, store.claim_inbound, utcnow(),
                                           STALE_CLAIM, message_sid)
         for inbound in claimed:
             lock = self._locks.setdefault(inbound.pseudonym, asyncio.Lock())
@@ -88,7 +88,7 @@ class Inbox:
                     logger.exception("SMS %s from %s failed", inbound.message_sid,
                                      inbound.pseudonym)
                     continue
-            await asyncio.to_thread(store.mark_processed, self._engine, inbound.message_sid,
+            await in_thread(self._engine, store.mark_processed, inbound.message_sid,
                                     utcnow())
 
     async def recover_forever(self, dialogue: Dialogue) -> None:
@@ -103,7 +103,7 @@ class Inbox:
     async def _process(self, dialogue: Dialogue, inbound: store.Inbound) -> None:
         """A keyword, a picture or a dialogue turn; the language is the number's, or
         Finnish for a +358 number until the dialogue has settled one."""
-        state = await asyncio.to_thread(store.number_state, self._engine, inbound.pseudonym)
+        state = await in_thread(self._engine, store.number_state, inbound.pseudonym)
         language = state.language or (
             "fi" if is_finnish(self._identity.decrypt(state.number_encrypted)) else None)
         text = inbound.body.strip()
@@ -120,7 +120,7 @@ class Inbox:
         messages = await dialogue.turn(state.pseudonym, chosen or text, language)
         rendered = render_turn(messages, self._settings.sms_max_segments)
         language = await dialogue.language(state.pseudonym) or language
-        await asyncio.to_thread(store.update_number, self._engine, state.pseudonym, utcnow(),
+        await in_thread(self._engine, store.update_number, state.pseudonym, utcnow(),
                                 language=language,
                                 options=[vars(option) for option in rendered.options])
         if state.opted_out and default_detector().detect(text) is None:
@@ -134,12 +134,12 @@ class Inbox:
         """STOP ends all messages until START; the stop word also reaches the dialogue
         (silently), so a triage in progress ends as the resident asked."""
         if keyword.kind == "stop":
-            await asyncio.to_thread(store.update_number, self._engine, state.pseudonym,
+            await in_thread(self._engine, store.update_number, state.pseudonym,
                                     utcnow(), opted_out=True, options=[])
             await dialogue.turn(state.pseudonym, text, language)
             logger.info("SMS number %s opted out", state.pseudonym)
         elif keyword.kind == "start":
-            await asyncio.to_thread(store.update_number, self._engine, state.pseudonym,
+            await in_thread(self._engine, store.update_number, state.pseudonym,
                                     utcnow(), opted_out=False)
             logger.info("SMS number %s opted back in", state.pseudonym)
         await self._respond(dialogue, state.pseudonym, sms_keywords.RESPONSES[keyword.kind],

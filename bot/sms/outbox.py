@@ -20,7 +20,7 @@ from bot.sms.gateway import GATEWAY_TIMEOUT, Gateway, GatewayError, TwilioClient
 from bot.sms.identity import IdentityError, PhoneIdentity
 from bot.sms.render import render_turn
 from bot.storage import sms as store
-from bot.storage.db import utcnow
+from bot.storage.db import in_thread, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -61,14 +61,14 @@ class Outbox:
 
     async def queue(self, pseudonym: str, bodies: list[str]) -> None:
         """Queue SMS bodies for a number, in this order, and wake the sender."""
-        await asyncio.to_thread(store.enqueue, self._engine, pseudonym, _rows(bodies),
+        await in_thread(self._engine, store.enqueue, pseudonym, _rows(bodies),
                                 self._clock())
         self._wake.set()
 
     async def queue_texts(self, pseudonym: str, texts: list[str]) -> bool:
         """Queue texts written outside the dialogue (a nurse's reply) in SMS form; False
         when the number is unknown or has opted out, and nothing is queued."""
-        state = await asyncio.to_thread(store.number_state, self._engine, pseudonym)
+        state = await in_thread(self._engine, store.number_state, pseudonym)
         if state is None or state.opted_out:
             logger.info("SMS to %s not queued: %s", pseudonym,
                         "unknown number" if state is None else "the number has opted out")
@@ -95,7 +95,7 @@ class Outbox:
     async def send_due(self, gateway: Gateway) -> int:
         """One round: the next due SMS of each number; how many were tried."""
         try:
-            rows = await asyncio.to_thread(store.claim_due, self._engine, self._clock(),
+            rows = await in_thread(self._engine, store.claim_due, self._clock(),
                                            OUTBOX_LEASE)
             for row in rows:
                 await self.deliver(gateway, row)
@@ -106,9 +106,9 @@ class Outbox:
 
     async def deliver(self, gateway: Gateway, row: store.OutboxRow) -> None:
         """Send one leased SMS and record how it went."""
-        state = await asyncio.to_thread(store.number_state, self._engine, row.pseudonym)
+        state = await in_thread(self._engine, store.number_state, row.pseudonym)
         if state is None:
-            await asyncio.to_thread(store.mark_failed, self._engine, row.id,
+            await in_thread(self._engine, store.mark_failed, row.id,
                                     "the number is no longer stored")
             return
         try:
@@ -117,7 +117,7 @@ class Outbox:
         except (GatewayError, IdentityError) as exc:
             await self._not_sent(row, exc)
             return
-        await asyncio.to_thread(store.mark_sent, self._engine, row.id, provider_sid,
+        await in_thread(self._engine, store.mark_sent, row.id, provider_sid,
                                 self._clock())
         logger.info("SMS %d to %s sent (%s)", row.id, row.pseudonym, provider_sid)
 
@@ -130,8 +130,8 @@ class Outbox:
             delay = retry_delay(self._settings, attempts)
             logger.warning("SMS %d to %s: %s; retry %d in %.1f s", row.id, row.pseudonym,
                            error, attempts, delay.total_seconds())
-            await asyncio.to_thread(store.mark_retry, self._engine, row.id, str(error),
+            await in_thread(self._engine, store.mark_retry, row.id, str(error),
                                     self._clock() + delay)
         else:
             logger.error("SMS %d to %s failed for good: %s", row.id, row.pseudonym, error)
-            await asyncio.to_thread(store.mark_failed, self._engine, row.id, str(error))
+            await in_thread(self._engine, store.mark_failed, row.id, str(error))
