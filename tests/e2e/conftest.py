@@ -220,9 +220,9 @@ def destructive(model: Path, argos_files: dict[tuple[str, str], Path],
     running.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    """One Chromium per test module (Playwright's loop must not outlive the module)."""
+    """One Chromium for the whole session; each test gets a fresh page (context)."""
     with chromium() as launched:
         yield launched
 
