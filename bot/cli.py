@@ -52,8 +52,9 @@ def cmd_db_init(settings: Settings, _args: argparse.Namespace) -> int:
 
 def _import_directory(settings: Settings, path: Path, only_if_empty: bool = False) -> str:
     """Read the whole CSV before touching the database; returns what happened."""
-    from bot.clinics.directory import all_units, import_units, read_csv
+    from bot.clinics.directory import read_csv
     from bot.storage.db import make_engine
+    from bot.storage.directory import all_units, import_units
 
     rows = read_csv(path)
     engine = make_engine(settings)

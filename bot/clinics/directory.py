@@ -1,8 +1,8 @@
-"""The clinic directory: tables, CSV import and loading units with their opening calendars.
+"""The clinic directory's rows as the assistant reads them, and the CSV they come from.
 
 `data/clinics/helsinki-health-services.csv` is the source; `healthbot clinics import`
 validates the whole file before touching the database, so a bad file changes nothing,
-and then upserts every unit in one transaction.
+and then `bot.storage.directory` upserts every unit in one transaction.
 """
 
 from __future__ import annotations
@@ -11,31 +11,13 @@ import csv
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import (
-    Boolean,
-    CheckConstraint,
-    Column,
-    Date,
-    DateTime,
-    ForeignKey,
-    String,
-    Table,
-    Text,
-    select,
-)
-from sqlalchemy.engine import Connection, Engine
-
 from bot.clinics.hours import (
-    DatedException,
     HoursSyntaxError,
     OpeningCalendar,
     WeeklyHours,
-    parse_times,
 )
-from bot.storage.db import metadata
 
 #: The project's copy of the directory, relative to the project home.
 DIRECTORY_CSV = Path("data/clinics/helsinki-health-services.csv")
@@ -54,59 +36,10 @@ COLUMNS: tuple[str, ...] = (
 #: Columns that may be empty (phone services have no street address or district).
 _OPTIONAL = frozenset({"street_fi", "street_sv", "postal_code", "district_fi", "district_sv"})
 
-#: The `care_units` columns an import compares to tell updated rows from unchanged ones.
-_COMPARED: tuple[str, ...] = (
-    "kind", "postal_code", "phone", "weekly_hours", "closed_on_holidays", "source", "as_of",
-)
-
 _ID = re.compile(r"^[a-z0-9-]+$")
 #: E.164, or a national short service number such as the medical helpline 116117.
 _PHONE = re.compile(r"^(\+\d{6,15}|\d{6})$")
 _POSTAL_CODE = re.compile(r"^(\d{5})?$")
-
-care_units = Table(
-    "care_units",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("kind", String(32), nullable=False),
-    Column("postal_code", String(5), nullable=True),
-    Column("phone", String(16), nullable=False),
-    Column("weekly_hours", Text, nullable=False),
-    Column("closed_on_holidays", Boolean, nullable=False),
-    Column("source", Text, nullable=False),
-    Column("as_of", Text, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-)
-
-care_unit_texts = Table(
-    "care_unit_texts",
-    metadata,
-    Column(
-        "unit_id", String(64), ForeignKey("care_units.id", ondelete="CASCADE"), primary_key=True
-    ),
-    Column("language", String(2), primary_key=True),
-    Column("name", Text, nullable=False),
-    Column("street", Text, nullable=True),
-    Column("city", Text, nullable=False),
-    Column("district", Text, nullable=True),
-    CheckConstraint("language IN ('fi', 'sv', 'en')", name="ck_care_unit_texts_language"),
-)
-
-care_unit_exceptions = Table(
-    "care_unit_exceptions",
-    metadata,
-    Column(
-        "unit_id", String(64), ForeignKey("care_units.id", ondelete="CASCADE"), primary_key=True
-    ),
-    Column("day", Date, primary_key=True),
-    Column("opens", String(5), nullable=True),
-    Column("closes", String(5), nullable=True),
-    Column("note", Text, nullable=False, server_default=""),
-    CheckConstraint(
-        "(opens IS NULL) = (closes IS NULL)", name="ck_care_unit_exceptions_both_or_none"
-    ),
-)
-
 
 class DirectoryImportError(ValueError):
     """A directory file with bad rows; `problems` holds one "PATH:LINE: reason" each."""
@@ -269,112 +202,3 @@ def read_csv(path: Path | str) -> list[UnitRow]:
     if problems:
         raise DirectoryImportError(problems)
     return rows
-
-
-def _unit_values(row: UnitRow) -> dict[str, object]:
-    return {column: getattr(row, column) for column in _COMPARED}
-
-
-def _texts_by_unit(conn: Connection, unit_ids: Iterable[str] | None = None) -> dict[
-    str, dict[str, UnitText]
-]:
-    query = select(care_unit_texts)
-    if unit_ids is not None:
-        query = query.where(care_unit_texts.c.unit_id.in_(list(unit_ids)))
-    texts: dict[str, dict[str, UnitText]] = {}
-    for text in conn.execute(query):
-        texts.setdefault(text.unit_id, {})[text.language] = UnitText(
-            name=text.name, street=text.street, city=text.city, district=text.district
-        )
-    return texts
-
-
-def import_units(engine: Engine, rows: list[UnitRow]) -> ImportResult:
-    """Upsert in one transaction with plain selects, inserts and updates, portable to SQLite
-    and PostgreSQL; units missing from `rows` are left alone."""
-    inserted = updated = unchanged = 0
-    now = datetime.now(timezone.utc)
-    with engine.begin() as conn:
-        existing = {
-            unit.id: {column: unit._mapping[column] for column in _COMPARED}
-            for unit in conn.execute(select(care_units))
-        }
-        texts = _texts_by_unit(conn)
-        for row in rows:
-            values = _unit_values(row)
-            if row.id not in existing:
-                conn.execute(care_units.insert().values(id=row.id, updated_at=now, **values))
-                inserted += 1
-            elif existing[row.id] == values and texts.get(row.id) == dict(row.texts):
-                unchanged += 1
-                continue
-            else:
-                conn.execute(
-                    care_units.update()
-                    .where(care_units.c.id == row.id)
-                    .values(updated_at=now, **values)
-                )
-                conn.execute(care_unit_texts.delete().where(care_unit_texts.c.unit_id == row.id))
-                updated += 1
-            conn.execute(
-                care_unit_texts.insert(),
-                [
-                    {"unit_id": row.id, "language": language, **vars(text)}
-                    for language, text in row.texts.items()
-                ],
-            )
-    return ImportResult(inserted=inserted, updated=updated, unchanged=unchanged)
-
-
-def _exceptions_by_unit(conn: Connection, unit_ids: Iterable[str] | None = None) -> dict[
-    str, list[DatedException]
-]:
-    query = select(care_unit_exceptions).order_by(care_unit_exceptions.c.day)
-    if unit_ids is not None:
-        query = query.where(care_unit_exceptions.c.unit_id.in_(list(unit_ids)))
-    exceptions: dict[str, list[DatedException]] = {}
-    for row in conn.execute(query):
-        intervals = (
-            parse_times(f"{row.opens}-{row.closes}") if row.opens is not None else ()
-        )
-        exceptions.setdefault(row.unit_id, []).append(DatedException(row.day, intervals, row.note))
-    return exceptions
-
-
-def _load(conn: Connection, unit_id: str | None) -> list[CareUnit]:
-    ids = None if unit_id is None else [unit_id]
-    query = select(care_units).order_by(care_units.c.id)
-    if unit_id is not None:
-        query = query.where(care_units.c.id == unit_id)
-    texts = _texts_by_unit(conn, ids)
-    exceptions = _exceptions_by_unit(conn, ids)
-    return [
-        CareUnit(
-            id=unit.id,
-            kind=unit.kind,
-            postal_code=unit.postal_code,
-            phone=unit.phone,
-            texts=texts.get(unit.id, {}),
-            calendar=OpeningCalendar(
-                weekly=WeeklyHours.parse(unit.weekly_hours),
-                closed_on_holidays=unit.closed_on_holidays,
-                exceptions=tuple(exceptions.get(unit.id, ())),
-            ),
-            source=unit.source,
-            as_of=unit.as_of,
-        )
-        for unit in conn.execute(query)
-    ]
-
-
-def load_unit(engine: Engine, unit_id: str) -> CareUnit | None:
-    """One unit by id, or None when the directory has no such unit."""
-    with engine.connect() as conn:
-        units = _load(conn, unit_id)
-    return units[0] if units else None
-
-
-def all_units(engine: Engine) -> list[CareUnit]:
-    """Every unit, ordered by id."""
-    with engine.connect() as conn:
-        return _load(conn, None)

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from bot.clinics.answers import Reply, describe, when_closed
-from bot.clinics.directory import CareUnit, all_units, care_unit_exceptions, care_units
+from bot.clinics.directory import CareUnit
 from bot.clinics.references import REFERENCES_FILE, ReferenceResolver, Resolution
+from bot.storage.directory import all_units, directory_version
 
 #: How often a process asks the database whether the directory changed.
 CHECK_INTERVAL_S = 30.0
@@ -71,21 +71,13 @@ class DirectoryCache:
         self._version: tuple[Any, ...] | None = None
         self._checked = 0.0
 
-    def _current_version(self) -> tuple[Any, ...]:
-        with self._engine.connect() as conn:
-            units = conn.execute(
-                select(func.count(), func.max(care_units.c.updated_at))
-            ).one()
-            exceptions = conn.execute(select(func.count()).select_from(care_unit_exceptions))
-            return (*units, exceptions.scalar_one())
-
     def _due(self) -> bool:
         return self._directory is None or time.monotonic() - self._checked > CHECK_INTERVAL_S
 
     def get(self) -> Directory:
         with self._lock:
             if self._due():
-                version = self._current_version()
+                version = directory_version(self._engine)
                 if self._directory is None or version != self._version:
                     self._directory = Directory.build(all_units(self._engine), self._references)
                     self._version = version

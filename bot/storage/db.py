@@ -25,7 +25,7 @@ from bot.settings import Settings, load_settings
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 T = TypeVar("T")
 
-#: Every app table is defined on this metadata (see `bot.clinics.directory`).
+#: Every app table is defined on this metadata, in the modules of `bot.storage`.
 metadata = MetaData()
 
 

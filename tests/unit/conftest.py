@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.clinics.directory import import_units, read_csv
+from bot.clinics.directory import read_csv
 from bot.settings import Settings, load_settings
 from bot.storage.db import init_db, make_engine
+from bot.storage.directory import import_units
 
 CSV = Path(__file__).resolve().parents[2] / "data" / "clinics" / "helsinki-health-services.csv"
 

@@ -12,11 +12,12 @@ from sqlalchemy.engine import Engine
 
 from bot.clinics import service
 from bot.clinics.answers import Reply, address, display_phone
-from bot.clinics.directory import import_units, read_csv
+from bot.clinics.directory import read_csv
 from bot.clinics.references import Certainty
 from bot.clinics.service import Directory, DirectoryCache
 from bot.evaluation import reference_figures
 from bot.settings import TIMEZONE
+from bot.storage.directory import import_units
 from tests.conftest import ROOT, Responses, variation
 from tests.unit.conftest import CSV
 
@@ -197,13 +198,13 @@ def test_async_code_gets_the_directory_with_no_sql_on_the_event_loop(
 ) -> None:
     cache = DirectoryCache(loaded_engine)
     checked_in: list[str] = []
-    check = cache._current_version
+    check = service.directory_version
 
-    def recorded() -> tuple[object, ...]:
+    def recorded(engine: Engine) -> tuple[object, ...]:
         checked_in.append(threading.current_thread().name)
-        return check()
+        return check(engine)
 
-    monkeypatch.setattr(cache, "_current_version", recorded)
+    monkeypatch.setattr(service, "directory_version", recorded)
 
     async def twice() -> tuple[str, Directory, Directory]:
         first = await cache.get_async()  # loaded in a worker thread

@@ -10,18 +10,15 @@ import sqlalchemy
 from sqlalchemy.engine import Engine
 
 from bot.cli import _import_directory, main
-from bot.clinics.directory import (
-    COLUMNS,
-    DirectoryImportError,
-    ImportResult,
+from bot.clinics.directory import COLUMNS, DirectoryImportError, ImportResult, read_csv
+from bot.settings import TIMEZONE
+from bot.storage.directory import (
     all_units,
     care_unit_texts,
     care_units,
     import_units,
     load_unit,
-    read_csv,
 )
-from bot.settings import TIMEZONE
 from tests.unit.conftest import CSV, migrated_engine, settings_for
 
 UNITS = 31

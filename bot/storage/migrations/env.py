@@ -9,7 +9,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-import bot.clinics.directory  # noqa: F401  (registers the directory tables on metadata)
+import bot.storage.directory  # noqa: F401  (registers the directory tables on metadata)
 import bot.storage.handoff  # noqa: F401  (the handoff tables)
 import bot.storage.sms  # noqa: F401  (the SMS tables)
 import bot.storage.webchat  # noqa: F401  (and the web chat tables)
