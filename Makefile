@@ -60,4 +60,4 @@ test-fast: install
 # Everything: the fast tier first (a failure stops here), then the tests on PostgreSQL,
 # Redis and subprocesses, then the end-to-end tests against the trained model and Chromium.
 test: test-fast browser
-	$(call pytest,tests/integration tests/unit tests/e2e -m "integration or e2e")
+	$(call pytest,tests/integration tests/unit tests/e2e -m "integration or e2e" --durations=25)
