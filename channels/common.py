@@ -32,38 +32,37 @@ def secure(resp: HTTPResponse, policy: str, cache: str | None = None) -> HTTPRes
     return resp
 
 
-def client_address(request: Request,
-                   trusted_proxies: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> str:
+Networks = Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network]
+
+
+def _in_networks(address: str | None, networks: Networks) -> bool:
+    """Whether `address` is an IP address in one of `networks` (anything else is not)."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def client_address(request: Request, trusted_proxies: Networks) -> str:
     """The address of the client behind a request: the peer's, unless the peer is a
     trusted proxy, in which case the nearest untrusted address in `X-Forwarded-For`
     (read from the right, so a client cannot choose the address it is counted under)."""
     networks = tuple(trusted_proxies)
-
-    def trusted(address: str) -> bool:
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return False
-        return any(ip in network for network in networks)
-
     peer = request.ip or "unknown"
-    if not trusted(peer):
+    if not _in_networks(peer, networks):
         return peer
     forwarded = ",".join(request.headers.getall("X-Forwarded-For", []))
     hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
     for hop in reversed(hops):
-        if not trusted(hop):
+        if not _in_networks(hop, networks):
             return hop
     return hops[0] if hops else peer
 
 
 def ops_allowed(request: Request, settings: Settings) -> bool:
     """Whether the peer (never a forwarded address) is in `OPS_ALLOW`."""
-    try:
-        address = ipaddress.ip_address(request.ip)
-    except ValueError:
-        return False
-    return any(address in network for network in settings.ops_allow)
+    return _in_networks(request.ip, settings.ops_allow)
 
 
 def static_handler(path: Path, finish: Callable[[HTTPResponse], HTTPResponse]
