@@ -1,15 +1,24 @@
-"""Rasa NLU graph component that puts the detected language on every message."""
+"""Rasa NLU graph component that puts the detected language on every message.
+
+Russian and Ukrainian typed in Latin letters are handed on in Cyrillic, the script
+the NLU learnt them in; the parse result keeps what the resident typed under
+`transliteration`.
+"""
 
 from __future__ import annotations
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.components import ContentComponent
 from bot.language.identify import LanguageIdentifier, default_identifier
+from bot.language.transliterate import LANGUAGES as CYRILLIC_TYPED
+from bot.language.transliterate import to_cyrillic
 
 LANGUAGE_KEY = "language"
+TRANSLITERATION_KEY = "transliteration"
 
 
 @DefaultV1Recipe.register(
@@ -27,6 +36,9 @@ class LanguageDetector(ContentComponent):
             text = message.get("text") or ""
             detection = self._identifier.identify(text)
             message.set(LANGUAGE_KEY, detection.as_dict(), add_to_output=True)
+            if detection.latin and detection.code in CYRILLIC_TYPED:
+                message.set(TEXT, to_cyrillic(text, detection.code))
+                message.set(TRANSLITERATION_KEY, {"original": text}, add_to_output=True)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

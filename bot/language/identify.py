@@ -5,7 +5,10 @@ Plain langdetect guesses right on about half of 1-4 word messages ("kiitos",
 
 1. script: Arabic letters mean Arabic (unless Persian/Urdu letters appear),
    Cyrillic is Russian or Ukrainian, told apart by the letters only one of
-   them uses (і ї є ґ / ы э ъ ё) and by word lists;
+   them uses (і ї є ґ / ы э ъ ё) and by word lists; Latin letters may still be
+   Russian, Ukrainian or Arabic typed without their keyboard ("u rebenka
+   temperatura", "3ndi 7arara"): their `latin_words` lists and, for Arabic,
+   digits standing for letters inside words tell them;
 2. word lists per language (`data/language/lexicon/*.yml`): frequent words,
    greetings, health-service words, with and without diacritics;
 3. letters and word endings that belong to one language (å, õ, -ssa, -ksi);
@@ -38,6 +41,16 @@ from bot.text import fold, lower, words
 LEXICON_DIR = PROJECT_ROOT / "data" / "language" / "lexicon"
 UNDETERMINED = "und"
 LATIN_CANDIDATES = ("fi", "sv", "en", "et", "so")
+#: Languages of another script that residents also type in Latin letters.
+LATIN_TYPED = ("ru", "uk", "ar")
+_CYRILLIC_SIBLING = {"ru": "uk", "uk": "ru"}
+#: Arabic chat spelling: a digit standing for a letter inside a word (3 ع, 7 ح, 2 ء...).
+_CYRILLIC_SIBLING = {"ru": "uk", "uk": "ru"}
+#: Arabic chat spelling: a digit standing for a letter inside a word ("3ndi", "7arara",
+#: "wi2e3") or ending one ("la2", "wja3"); "covid19", "3pm" and "00940" are no such word.
+_ARABIZI = re.compile(r"(?<![a-z0-9])[a-z']*[235679][a-z][a-z0-9']*"
+                      r"|(?<![a-z0-9])[a-z]{2,}[235679](?![a-z0-9])")
+_NOT_ARABIZI = re.compile(r"\d+(am|pm|h|x|st|nd|rd|th|kk|v|min|mg|ml|kg|cm)")
 _SEED = 0
 # Weights of the signals for Latin-script text, tuned on the project's own NLU
 # examples (never on the evaluation sets).
@@ -54,6 +67,10 @@ _SIGNATURE_LETTERS = {"å": "sv", "õ": "et", "ü": "et", "š": "et", "ž": "et"
 _UKRAINIAN_LETTERS = set("іїєґ")
 _RUSSIAN_LETTERS = set("ыэъё")
 _PERSIAN_URDU_LETTERS = set("پچژگکیۀےٹڈڑں")
+#: Cyrillic letters neither Russian nor Ukrainian uses (Serbian, Macedonian, Belarusian,
+#: Kazakh...). Without one, Cyrillic is read as ru or uk: langdetect takes short Russian
+#: and Ukrainian messages for Bulgarian or Macedonian too often to be trusted alone.
+_OTHER_CYRILLIC_LETTERS = set("ђћџљњјѓќѕўәғқңөұүһ")
 #: A message is called unsupported only when langdetect is this sure of another
 #: language, it has at least this many words, and none of them is in our lists.
 _UNSUPPORTED_MIN_PROB = 0.9
@@ -67,14 +84,17 @@ class Detection:
     code: str
     confidence: float
     supported: bool = True
+    #: Russian, Ukrainian or Arabic written in Latin letters.
+    latin: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """The `language` object of a parse result (SPEC: Language policy)."""
-        return {
+        result = {
             "code": self.code,
             "confidence": round(self.confidence, 3),
             "supported": self.supported,
         }
+        return {**result, "latin": True} if self.latin else result
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Detection:
@@ -84,6 +104,7 @@ class Detection:
             str(data["code"]),
             float(data.get("confidence") or 0.0),
             bool(data.get("supported", True)),
+            bool(data.get("latin", False)),
         )
 
 
@@ -95,9 +116,9 @@ class Lexicon:
     suffixes: tuple[str, ...]
 
     @classmethod
-    def load(cls, path: Path) -> Lexicon:
+    def load(cls, path: Path, key: str = "words") -> Lexicon:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        entries = raw.get("words") or []
+        entries = raw.get(key) or []
         if not isinstance(entries, list):
             raise ValueError(f"{path}: 'words' must be a list")
         folded = frozenset(fold(str(word)) for word in entries if str(word).strip())
@@ -162,8 +183,10 @@ def _langdetect(factory: DetectorFactory, text: str) -> dict[str, float]:
 class LanguageIdentifier:
     """Script + word lists + langdetect, restricted to the supported languages."""
 
-    def __init__(self, lexicons: dict[str, Lexicon]):
+    def __init__(self, lexicons: dict[str, Lexicon], latin_typed: dict[str, Lexicon]):
         self._lexicons = lexicons
+        #: The word lists a Latin-script message is scored with.
+        self._latin_lexicons = {**{c: lexicons[c] for c in LATIN_CANDIDATES}, **latin_typed}
         self._latin = _restricted_factory(LATIN_CANDIDATES)
         self._cyrillic = _restricted_factory(("ru", "uk"))
         self._all = _full_factory()
@@ -171,7 +194,9 @@ class LanguageIdentifier:
     @classmethod
     def from_directory(cls, directory: Path = LEXICON_DIR) -> LanguageIdentifier:
         lexicons = {code: Lexicon.load(directory / f"{code}.yml") for code in SUPPORTED_LANGUAGES}
-        return cls(lexicons)
+        latin_typed = {code: Lexicon.load(directory / f"{code}.yml", "latin_words")
+                       for code in LATIN_TYPED}
+        return cls(lexicons, latin_typed)
 
     def identify(self, text: str) -> Detection:
         lowered = lower(text or "")
@@ -205,17 +230,22 @@ class LanguageIdentifier:
         scores = {"ru": 0.0, "uk": 0.0}
         scores["uk"] += 2.0 * len(letters & _UKRAINIAN_LETTERS)
         scores["ru"] += 2.0 * len(letters & _RUSSIAN_LETTERS)
-        self._add_lexicon(scores, tokens, use_suffixes=False)
+        self._add_lexicon(scores, tokens, self._lexicons, use_suffixes=False)
         for code, prob in _langdetect(self._cyrillic, lowered).items():
             scores[code] += prob
-        unsupported = self._unsupported(lowered, len(tokens))
-        if unsupported and scores["ru"] < 1.5 and scores["uk"] < 1.5:
-            return unsupported
+        if letters & _OTHER_CYRILLIC_LETTERS:
+            unsupported = self._unsupported(lowered, len(tokens))
+            if unsupported:
+                return unsupported
         return self._best(scores)
 
     def _latin_language(self, lowered: str, tokens: list[str]) -> Detection:
-        scores = dict.fromkeys(LATIN_CANDIDATES, 0.0)
-        hits = self._add_lexicon(scores, tokens, use_suffixes=True)
+        scores = dict.fromkeys((*LATIN_CANDIDATES, *LATIN_TYPED), 0.0)
+        hits = self._add_lexicon(scores, tokens, self._latin_lexicons, use_suffixes=True)
+        arabizi = sum(1 for match in _ARABIZI.finditer(lowered)
+                      if not _NOT_ARABIZI.fullmatch(match.group()))
+        scores["ar"] += _LEXICON_WEIGHT * arabizi / max(len(tokens), 1)
+        hits += arabizi
         for ch in lowered:
             owner = _SIGNATURE_LETTERS.get(ch)
             if owner:
@@ -224,13 +254,25 @@ class LanguageIdentifier:
             unsupported = self._unsupported(lowered, len(tokens))
             if unsupported:
                 return unsupported
+        words_only = dict(scores)
         for code, prob in _langdetect(self._latin, lowered).items():
             scores[code] += prob
         for code, prior in _PRIOR.items():
             scores[code] += prior
-        return self._best(scores)
+        best = self._best(scores)
+        if best.code not in LATIN_TYPED:
+            return best
+        # langdetect and the priors know only the Latin-script languages, so they only
+        # dilute the evidence here: the word lists alone say how sure this is, and a
+        # word Russian and Ukrainian share still says "typed Cyrillic".
+        sibling = _CYRILLIC_SIBLING.get(best.code)
+        total = sum(words_only.values()) or 1.0
+        evidence = words_only[best.code] + (words_only[sibling] / 2 if sibling else 0.0)
+        return Detection(best.code, min(1.0, evidence / total), latin=True)
 
-    def _add_lexicon(self, scores: dict[str, float], tokens: list[str], use_suffixes: bool) -> int:
+    @staticmethod
+    def _add_lexicon(scores: dict[str, float], tokens: list[str],
+                     lexicons: dict[str, Lexicon], use_suffixes: bool) -> int:
         """Add each word's vote, split between the languages that know it; return
         how many words were found in some list."""
         hits = 0
@@ -238,7 +280,7 @@ class LanguageIdentifier:
             folded = fold(token)
             owners = []
             for variant in _spellings(folded):
-                owners = [c for c in scores if variant in self._lexicons[c].words]
+                owners = [c for c in scores if variant in lexicons[c].words]
                 if owners:
                     break
             if owners:
@@ -251,7 +293,7 @@ class LanguageIdentifier:
             owners = [
                 c
                 for c in scores
-                if any(folded.endswith(s) for s in self._lexicons[c].suffixes if len(s) >= 2)
+                if any(folded.endswith(s) for s in lexicons[c].suffixes if len(s) >= 2)
             ]
             for code in owners:
                 scores[code] += _SUFFIX_WEIGHT / len(owners)

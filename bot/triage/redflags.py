@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from bot.language.transliterate import LANGUAGES as CYRILLIC_TYPED
+from bot.language.transliterate import to_cyrillic
 from bot.settings import PROJECT_ROOT, SUPPORTED_LANGUAGES
 from bot.text import fold, words
 
@@ -123,10 +125,20 @@ class RedFlagDetector:
         return cls(dict(kinds), rules, negations, negations_after)
 
     def detect(self, text: str) -> RedFlag | None:
-        """Return the red flags in `text`, or None. Never raises on odd input."""
+        """Return the red flags in `text`, or None. Never raises on odd input. Russian
+        and Ukrainian typed in Latin letters ("ne dyshit") are read in Cyrillic too."""
         folded = fold(text or "")
         if not folded:
             return None
+        hit = self._detect_folded(folded)
+        if hit is None and _LATIN.search(folded) and not _CYRILLIC.search(folded):
+            for language in CYRILLIC_TYPED:
+                hit = self._detect_folded(fold(to_cyrillic(folded, language)))
+                if hit is not None:
+                    break
+        return hit
+
+    def _detect_folded(self, folded: str) -> RedFlag | None:
         categories: list[str] = []
         languages: list[str] = []
         for rule in self._rules:
@@ -156,6 +168,10 @@ class RedFlagDetector:
         return any(
             f" {phrase} " in f" {after} " for phrase in self._negations_after.get(language, ())
         )
+
+
+_LATIN = re.compile("[a-z]")
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
 
 
 @lru_cache(maxsize=1)

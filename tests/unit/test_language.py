@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from rasa.shared.nlu.training_data.message import Message
 
 from bot.language.choice import LanguageState, Turn, choose, requested_language, turn_from_parse
+from bot.language.component import TRANSLITERATION_KEY, LanguageDetector
 from bot.language.identify import Detection, default_identifier
 from bot.language.names import code_for_name
+from bot.language.transliterate import to_cyrillic
 
 
 @pytest.mark.parametrize(
@@ -141,3 +144,46 @@ def test_names() -> None:
 def test_turn_from_parse_without_detection_is_undetermined() -> None:
     parsed = turn_from_parse({"text": "/greet"})
     assert parsed.detection.code == "und"
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("u rebenka temperatura", "ru"), ("mama ne prosypaetsya", "ru"), ("mne ploho", "ru"),
+     ("syn ne dykhaye", "uk"), ("dopomozhit", "uk"), ("dytyna ne dykhaye", "uk"),
+     ("3ndi 7arara", "ar"), ("abouy wi2e3 w ma 3am yi7ki", "ar"), ("shukran", "ar")],
+)
+def test_russian_ukrainian_and_arabic_typed_in_latin_letters(text: str, code: str) -> None:
+    detection = default_identifier().identify(text)
+    assert (detection.code, detection.latin) == (code, True), detection
+    assert detection.confidence >= 0.6
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("is the clinic open at 3pm", "en"), ("covid19 test please", "en"),
+     ("my postcode is 00940", "en"), ("milloin Malmi on auki", "fi"),
+     ("Haloo, waxaan rabaa dhakhtar", "so"), ("tere, mul on palavik", "et")],
+)
+def test_latin_script_languages_are_not_taken_for_typed_cyrillic_or_arabic(
+        text: str, code: str) -> None:
+    detection = default_identifier().identify(text)
+    assert (detection.code, detection.latin) == (code, False), detection
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "cyrillic"),
+    [("u menya bolit ukho", "ru", "у меня болит ухо"), ("ne dyshit", "ru", "не дышит"),
+     ("mama ne prosypaetsya", "ru", "мама не просыпается"),
+     ("moy syn poteryal soznanie", "ru", "мой сын потерял сознание"),
+     ("syn ne dykhaye", "uk", "син не дихає"), ("u dytyny temperatura", "uk", "у дитини температура")],
+)
+def test_latin_letters_are_read_back_in_cyrillic(text: str, language: str,
+                                                 cyrillic: str) -> None:
+    assert to_cyrillic(text, language) == cyrillic
+
+
+def test_typed_cyrillic_reaches_the_nlu_in_cyrillic_and_keeps_what_was_typed() -> None:
+    [message] = LanguageDetector().process([Message(data={"text": "u menya bolit ukho"})])
+    assert message.get("text") == "у меня болит ухо"
+    assert message.get(TRANSLITERATION_KEY) == {"original": "u menya bolit ukho"}
+    assert message.get("language")["code"] == "ru"

@@ -81,3 +81,20 @@ def test_negation_after_the_hit_in_languages_that_put_it_there() -> None:
     assert detector.detect("laabta xanuun ayaan qabaa") is not None
     # the negation must follow in the same clause
     assert detector.detect("laabta xanuun. ma hayo wax kale") is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [("mama ne prosypaetsya", "unconscious"), ("syn ne dykhaye", "not_breathing"),
+     ("silnaya bol v grudi", "chest_pain"), ("moy rebenok vypil otbelivatel", "poisoning")],
+)
+def test_russian_and_ukrainian_typed_in_latin_letters_are_read_in_cyrillic(
+        text: str, category: str) -> None:
+    hit = default_detector().detect(text)
+    assert hit is not None and category in hit.categories, hit
+
+
+@pytest.mark.parametrize("text", ["hello there, when are you open", "milloin malmi on auki",
+                                  "ya hochu zapisatsya k vrachu", "mne nuzhna spravka"])
+def test_ordinary_latin_text_is_no_red_flag_in_cyrillic_either(text: str) -> None:
+    assert default_detector().detect(text) is None
