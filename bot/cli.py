@@ -26,7 +26,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bot.settings import Settings, load_settings, local_secrets, private_var_dir
+from bot.settings import (
+    SUPPORTED_LANGUAGES,
+    Settings,
+    load_settings,
+    local_secrets,
+    private_var_dir,
+)
 
 #: Rasa's command line has flags, not levels, for its verbosity.
 #: `healthbot run` purges old data this often (and right at start).
@@ -91,10 +97,11 @@ def cmd_guidance_report(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_guidance_export(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.triage.guidance import load_guidance
+    from bot.triage.guidance import load_guidance, load_languages
     from bot.triage.review import export_markdown
 
-    document = export_markdown(load_guidance(settings.home / "data" / "guidance"), args.lang)
+    directory = settings.home / "data" / "guidance"
+    document = export_markdown(load_guidance(directory), load_languages(directory)[args.lang])
     if args.output:
         Path(args.output).write_text(document, encoding="utf-8")
         print(f"wrote {args.output}")
@@ -356,7 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     guidance.add_parser("report", help="table of topics, levels, questions and sources"
                         ).set_defaults(func=cmd_guidance_report)
     export = guidance.add_parser("export", help="the whole content as Markdown for review")
-    export.add_argument("--lang", choices=("fi", "sv", "en"), default="fi")
+    export.add_argument("--lang", choices=SUPPORTED_LANGUAGES, default="fi")
     export.add_argument("--output", help="file to write (default: standard output)")
     export.set_defaults(func=cmd_guidance_export)
     sub.add_parser("validate", help="check domain, NLU, rules and stories").set_defaults(

@@ -4,6 +4,10 @@ Clinicians edit the YAML files; this module refuses a file that breaks the schem
 (see `data/guidance/README.md`) with the file and field named, and refuses any
 content where a "yes" to a red-flag question could end below `urgent`: that is
 checked over every combination of answers when the content loads.
+
+A topic file holds the clinical logic and the fi/sv/en texts; every other language
+has its texts for all topics in one file, `languages/<code>.yml`, so the clinician
+who reviews that language reads one file and records the review in it.
 """
 
 from __future__ import annotations
@@ -16,11 +20,18 @@ from typing import Any
 
 import yaml
 
-from bot.settings import PROJECT_ROOT
+from bot.settings import NATIVE_LANGUAGES, PROJECT_ROOT
 from bot.text import fold, words
 
 GUIDANCE_DIR = PROJECT_ROOT / "data" / "guidance"
-TEXT_LANGUAGES = ("fi", "sv", "en")
+LANGUAGES_DIR = "languages"
+#: Every native language has every text of every topic.
+TEXT_LANGUAGES = NATIVE_LANGUAGES
+#: Fields of a topic that are texts per language (questions' texts come by question id).
+_TEXT_FIELDS = ("title", "keywords", "advice", "seek_care_if")
+#: The headings of the reviewers' export, per language (`document:` in languages/*.yml).
+DOCUMENT_HEADINGS = ("title", "questions", "rules", "advice", "seek_care", "source",
+                     "red_flag", "otherwise", "age_step", "duration_step")
 #: Most urgent first (SPEC).
 LEVELS = ("emergency", "urgent", "same_day", "routine", "self_care")
 SAFE_FOR_RED_FLAGS = frozenset({"emergency", "urgent"})
@@ -108,6 +119,85 @@ class Topic:
         return walk({})
 
 
+@dataclass(frozen=True)
+class LanguagePack:
+    """One language's file: its review status, export headings and (for languages not
+    written inline in the topic files) the texts of every topic."""
+
+    code: str
+    review: str
+    document: Mapping[str, str]
+    topics: Mapping[str, Mapping[str, Any]]
+
+    @classmethod
+    def load(cls, path: Path) -> LanguagePack:
+        reader = _Reader(path)
+        data = _read_yaml(path)
+        code = reader.get(data, "language")
+        if code != path.stem:
+            raise reader.fail("language", f"must equal the file name {path.stem!r}")
+        document = reader.get(data, "document")
+        missing = [key for key in DOCUMENT_HEADINGS
+                   if not isinstance(document, Mapping) or not document.get(key)]
+        if missing:
+            raise reader.fail("document", f"missing {', '.join(missing)}")
+        topics = data.get("topics") or {}
+        if not isinstance(topics, Mapping):
+            raise reader.fail("topics", "expected a mapping of topic ids")
+        return cls(code, str(reader.get(data, "review")).strip(),
+                   {key: str(document[key]) for key in DOCUMENT_HEADINGS}, topics)
+
+
+def load_languages(directory: Path = GUIDANCE_DIR) -> dict[str, LanguagePack]:
+    """Every native language's pack, by code; a missing one is an error, not a gap."""
+    packs = {path.stem: LanguagePack.load(path)
+             for path in sorted((directory / LANGUAGES_DIR).glob("*.yml"))}
+    missing = [code for code in TEXT_LANGUAGES if code not in packs]
+    if missing:
+        raise GuidanceError(f"{LANGUAGES_DIR}/: no file for {', '.join(missing)}")
+    return packs
+
+
+def _read_yaml(path: Path) -> Mapping[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise GuidanceError(f"{path.name}: not valid YAML: {exc}") from exc
+    if not isinstance(data, Mapping):
+        raise _Reader(path).fail("(file)", "expected a mapping of fields")
+    return data
+
+
+def _with_pack_texts(data: Mapping[str, Any], topic_id: str,
+                     packs: Mapping[str, LanguagePack]) -> dict[str, Any]:
+    """The topic's fields with each language pack's texts added where the topic file
+    has none; a text written in both places is an error (which one would count?)."""
+    merged: dict[str, Any] = {key: (dict(value) if isinstance(value, Mapping) else value)
+                              for key, value in data.items()}
+    questions = [dict(q) if isinstance(q, Mapping) else q for q in data.get("questions") or []]
+    merged["questions"] = questions
+    for code, pack in packs.items():
+        texts = pack.topics.get(topic_id)
+        if texts is None:
+            continue
+        where = f"{LANGUAGES_DIR}/{code}.yml: topics.{topic_id}"
+        for field in _TEXT_FIELDS:
+            target = merged.setdefault(field, {})
+            if isinstance(target, dict) and field in texts:
+                if code in target:
+                    raise GuidanceError(f"{where}.{field}: also written in the topic file")
+                target[code] = texts[field]
+        pack_questions = dict(texts.get("questions") or {})
+        for question in questions:
+            if isinstance(question, dict) and question.get("id") in pack_questions:
+                question["text"] = {**(question.get("text") or {}),
+                                    code: pack_questions.pop(question["id"])}
+        if pack_questions:
+            raise GuidanceError(f"{where}.questions: no question has id "
+                                f"{', '.join(map(str, pack_questions))}")
+    return merged
+
+
 class _Reader:
     """Field access that names the file and field in every error."""
 
@@ -127,7 +217,7 @@ class _Reader:
         name = f"{where}.{field}" if where else field
         value = self.get(data, field, where)
         if not isinstance(value, Mapping):
-            raise self.fail(name, "needs a text for each of fi, sv and en")
+            raise self.fail(name, f"needs a text for each of {', '.join(TEXT_LANGUAGES)}")
         texts = {}
         for language in TEXT_LANGUAGES:
             text = value.get(language)
@@ -193,15 +283,13 @@ def _rules(reader: _Reader, data: Mapping[str, Any], topic_steps: set[str],
     return tuple(rules)
 
 
-def load_topic(path: Path) -> Topic:
-    """One topic file, checked field by field and for red-flag safety."""
+def load_topic(path: Path, packs: Mapping[str, LanguagePack] | None = None) -> Topic:
+    """One topic file with its texts from the language packs, checked field by field
+    and for red-flag safety."""
     reader = _Reader(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise GuidanceError(f"{path.name}: not valid YAML: {exc}") from exc
-    if not isinstance(data, Mapping):
-        raise reader.fail("(file)", "expected a mapping of fields")
+    if packs is None:
+        packs = load_languages(path.parent)
+    data = _with_pack_texts(_read_yaml(path), path.stem, packs)
     if reader.get(data, "id") != path.stem:
         raise reader.fail("id", f"must equal the file name {path.stem!r}")
     title = reader.texts(data, "title")
@@ -247,7 +335,14 @@ def _check_red_flags(reader: _Reader, topic: Topic) -> None:
 
 def load_guidance(directory: Path = GUIDANCE_DIR) -> dict[str, Topic]:
     """Every topic, by id; the first bad file stops the load with its name and field."""
-    return {path.stem: load_topic(path) for path in sorted(directory.glob("*.yml"))}
+    packs = load_languages(directory)
+    topics = {path.stem: load_topic(path, packs) for path in sorted(directory.glob("*.yml"))}
+    for code, pack in packs.items():
+        unknown = sorted(set(pack.topics) - set(topics))
+        if unknown:
+            raise GuidanceError(f"{LANGUAGES_DIR}/{code}.yml: topics: no topic file for "
+                                f"{', '.join(unknown)}")
+    return topics
 
 
 @cache

@@ -4,21 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.triage.guidance import AGE, DURATION, LEVELS, Topic
-
-_STEP_LABELS = {
-    "fi": {AGE: "Ikäryhmä (vauva / lapsi / aikuinen)", DURATION: "Kesto"},
-    "sv": {AGE: "Åldersgrupp (bebis / barn / vuxen)", DURATION: "Varaktighet"},
-    "en": {AGE: "Age group (baby / child / adult)", DURATION: "Duration"},
-}
-_HEADINGS = {
-    "fi": ("Kysymykset", "Säännöt (ensimmäinen täyttyvä ratkaisee)", "Kotihoito-ohje",
-           "Milloin hakeutua hoitoon", "Lähde", "punainen lippu", "muuten"),
-    "sv": ("Frågor", "Regler (den första som gäller avgör)", "Egenvård",
-           "När söka vård", "Källa", "varningstecken", "annars"),
-    "en": ("Questions", "Rules (the first that holds decides)", "Self-care advice",
-           "When to seek care", "Source", "red flag", "otherwise"),
-}
+from bot.triage.guidance import AGE, DURATION, LEVELS, LanguagePack, Topic
 
 
 def report(topics: Mapping[str, Topic]) -> str:
@@ -35,31 +21,30 @@ def report(topics: Mapping[str, Topic]) -> str:
     return "\n".join(lines)
 
 
-def export_markdown(topics: Mapping[str, Topic], language: str) -> str:
-    """The whole content in one language, in the order a resident meets it."""
-    questions_h, rules_h, advice_h, seek_h, source_h, red_flag, otherwise = _HEADINGS[language]
-    out = [f"# {_title(language)}", ""]
+def export_markdown(topics: Mapping[str, Topic], pack: LanguagePack) -> str:
+    """The whole content in one language, in the order a resident meets it, headed by
+    the language's review status."""
+    heading = pack.document
+    language = pack.code
+    step_labels = {AGE: heading["age_step"], DURATION: heading["duration_step"]}
+    out = [f"# {heading['title']}", "", f"review: {pack.review}", ""]
     for topic in topics.values():
-        out += [f"## {topic.title[language]} (`{topic.id}`)", "", f"### {questions_h}", ""]
+        out += [f"## {topic.title[language]} (`{topic.id}`)", "",
+                f"### {heading['questions']}", ""]
         for number, step in enumerate(topic.steps, start=1):
             question = topic.question(step)
             if question is None:
-                out.append(f"{number}. {_STEP_LABELS[language][step]}")
+                out.append(f"{number}. {step_labels[step]}")
             else:
-                flag = f" **({red_flag})**" if question.red_flag else ""
+                flag = f" **({heading['red_flag']})**" if question.red_flag else ""
                 out.append(f"{number}. {question.text[language]}{flag} `{step}`")
-        out += ["", f"### {rules_h}", ""]
+        out += ["", f"### {heading['rules']}", ""]
         for rule in topic.rules:
             condition = " & ".join(
                 f"{step} = {'/'.join(sorted(values))}" for step, values in rule.conditions.items()
-            ) or otherwise
+            ) or heading["otherwise"]
             out.append(f"- {condition} → **{rule.level}**")
-        out += ["", f"### {advice_h}", "", topic.advice[language], "",
-                f"### {seek_h}", "", topic.seek_care_if[language], "",
-                f"{source_h}: [{topic.source_name}]({topic.source_url})", ""]
+        out += ["", f"### {heading['advice']}", "", topic.advice[language], "",
+                f"### {heading['seek_care']}", "", topic.seek_care_if[language], "",
+                f"{heading['source']}: [{topic.source_name}]({topic.source_url})", ""]
     return "\n".join(out)
-
-
-def _title(language: str) -> str:
-    return {"fi": "Oireohjeet tarkastettavaksi", "sv": "Symtområd för granskning",
-            "en": "Symptom guidance for review"}[language]

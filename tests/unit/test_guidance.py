@@ -40,6 +40,11 @@ DIAGNOSIS = {
     "en": r"\byou (probably |may |might )?have an? \w+ (infection|disease)|\bdiagnos",
     "fi": r"\bkyseessä on todennäköisesti|\bsinulla on todennäköisesti|\bdiagnoosi",
     "sv": r"\bdu har troligen|\bdet är troligen|\bdiagnos",
+    "ru": r"у вас,? (скорее всего|вероятно|наверное)\b|это (скорее всего|вероятно) (инфекция|болезнь)",
+    "uk": r"у вас,? (ймовірно|мабуть|найімовірніше)\b|це (ймовірно|мабуть) (інфекція|хвороба)",
+    "et": r"\b(sul|teil) on tõenäoliselt|tegemist on tõenäoliselt",
+    "so": r"waxaa laga yaabaa inaad qabto|waxaad qabtaa cudurka",
+    "ar": r"(لديك|عندك) (على الأرجح|غالبا|غالبًا|ربما)|التشخيص هو",
 }
 
 
@@ -69,7 +74,7 @@ def test_every_level_a_topic_names_is_reachable(topic_id: str) -> None:
 
 
 @pytest.mark.parametrize("topic_id", sorted(TOPICS))
-def test_texts_in_fi_sv_en_and_no_diagnosis(topic_id: str) -> None:
+def test_texts_in_every_language_and_no_diagnosis(topic_id: str) -> None:
     topic = TOPICS[topic_id]
     for language in TEXT_LANGUAGES:
         texts = [topic.title[language], topic.advice[language], topic.seek_care_if[language],
@@ -100,6 +105,7 @@ def test_specific_keywords_beat_general_ones() -> None:
 
 
 def broken_copy(tmp_path: Path, old: str, new: str) -> Path:
+    shutil.copytree(GUIDANCE / "languages", tmp_path / "languages", dirs_exist_ok=True)
     path = tmp_path / "fever_adult.yml"
     text = (GUIDANCE / "fever_adult.yml").read_text(encoding="utf-8")
     assert old in text
@@ -134,10 +140,47 @@ def test_a_red_flag_turned_calm_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_bad_file_stops_the_whole_load(tmp_path: Path) -> None:
+    shutil.copytree(GUIDANCE / "languages", tmp_path / "languages")
     shutil.copy(GUIDANCE / "fever_adult.yml", tmp_path / "fever_adult.yml")
-    (tmp_path / "cough.yml").write_text("id: cough\n", encoding="utf-8")
-    with pytest.raises(GuidanceError, match="cough.yml: title: missing"):
+    cough = (GUIDANCE / "cough.yml").read_text(encoding="utf-8")
+    (tmp_path / "cough.yml").write_text(cough.replace("  fi: Yskä\n", "", 1), encoding="utf-8")
+    with pytest.raises(GuidanceError, match=r"cough.yml: title.fi: missing"):
         load_guidance(tmp_path)
+
+
+def language_copy(tmp_path: Path, language: str, old: str, new: str) -> Path:
+    """The whole guidance with one language's file edited."""
+    shutil.copytree(GUIDANCE, tmp_path / "guidance")
+    path = tmp_path / "guidance" / "languages" / f"{language}.yml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return tmp_path / "guidance"
+
+
+def test_a_language_missing_a_question_names_its_file_and_field(tmp_path: Path) -> None:
+    ukrainian = default_guidance()["sore_throat"].question("drooling").text["uk"]
+    directory = language_copy(tmp_path, "uk", f'drooling: "{ukrainian}"', "drool: …")
+    with pytest.raises(GuidanceError, match=r"languages/uk.yml: topics.sore_throat.questions: "
+                                            r"no question has id drool"):
+        load_guidance(directory)
+
+
+def test_a_language_file_is_required_for_every_native_language(tmp_path: Path) -> None:
+    shutil.copytree(GUIDANCE, tmp_path / "guidance")
+    (tmp_path / "guidance" / "languages" / "so.yml").unlink()
+    with pytest.raises(GuidanceError, match="no file for so"):
+        load_guidance(tmp_path / "guidance")
+
+
+def test_the_somali_export_is_headed_by_its_review_status(tmp_path: Path) -> None:
+    target = tmp_path / "guidance-so.md"
+    assert main(["guidance", "export", "--lang", "so", "--output", str(target)]) == 0
+    document = target.read_text(encoding="utf-8")
+    assert "review: pending" in document.splitlines()[:4]
+    for topic in TOPICS.values():
+        assert f"## {topic.title['so']}" in document
+        assert all(question.text["so"] in document for question in topic.questions)
 
 
 # --- answers typed in free text -------------------------------------------------------
