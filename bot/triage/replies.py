@@ -2,25 +2,28 @@
 
 Buttons send the same words a resident would type, so `joo`, `nej`, `not really`,
 `3 päivää`, `kaksi viikkoa` and `vauva` all go one way. The words are content:
-`data/guidance/replies/words.yml`.
+`data/guidance/replies/*.yml` (fi/sv/en in `words.yml`, each other language in its own
+file), read together: a resident may answer in any of them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from bot.settings import PROJECT_ROOT
-from bot.text import fold, words
+from bot.text import fold
 from bot.triage.guidance import AGE_GROUPS, DURATIONS, NO, YES
 
-WORDS_FILE = PROJECT_ROOT / "data" / "guidance" / "replies" / "words.yml"
+WORDS_DIR = PROJECT_ROOT / "data" / "guidance" / "replies"
 _NUMBER = re.compile(r"\d+")
+_TOKEN = re.compile(r"(?:[^\W\d_]+\d+|\d*[^\W\d_])[^\W_]*(?:['’-][^\W_]+)*")
 _DAYS_PER_WEEK = 7
 #: A reply this short is read whole; a longer one only by its first words.
 _SHORT_ANSWER_WORDS = 3
@@ -42,8 +45,9 @@ class ReplyReader:
     restart: tuple[tuple[str, ...], ...]
 
     @classmethod
-    def load(cls, path: Path = WORDS_FILE) -> ReplyReader:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    def load(cls, directory: Path = WORDS_DIR) -> ReplyReader:
+        data = _union(yaml.safe_load(path.read_text(encoding="utf-8"))
+                      for path in sorted(directory.glob("*.yml")))
 
         def folded(items: list[str]) -> frozenset[str]:
             return frozenset(fold(str(item)) for item in items)
@@ -66,7 +70,7 @@ class ReplyReader:
         word wins over a "yes" word. Anywhere else "on" or "en" are ordinary words
         ("milloin Malmin terveysasema on auki" answers nothing). "I don't know" is no
         answer; otherwise the NLU's affirm/deny decides."""
-        tokens = words(fold(text))
+        tokens = _tokens(text)
         if set(tokens) & self.unknown:
             return None
         considered = set(tokens if len(tokens) <= _SHORT_ANSWER_WORDS else tokens[:_LEAD_WORDS])
@@ -78,7 +82,7 @@ class ReplyReader:
 
     def age_group(self, text: str) -> str | None:
         """"vauva", "barn", "adult", or an age in years ("7-vuotias", "I'm 34")."""
-        tokens = words(fold(text))
+        tokens = _tokens(text)
         for group in AGE_GROUPS:
             if self.age_words[group] & set(tokens):
                 return group
@@ -89,7 +93,7 @@ class ReplyReader:
 
     def duration(self, text: str) -> str | None:
         """"eilen", "3 päivää", "two weeks", "yli viikon", "a month"."""
-        tokens = words(fold(text))
+        tokens = _tokens(text)
         count = self._number(text, tokens)
         days = None
         if set(tokens) & self.week_words:
@@ -118,12 +122,43 @@ class ReplyReader:
         return next((self.numbers[token] for token in tokens if token in self.numbers), None)
 
 
+def _tokens(text: str) -> list[str]:
+    """The folded words of a reply, digits inside a word kept: Arabic typed in Latin
+    letters writes letters as digits ("na3am" is yes, "la2" no). A number glued to a
+    word counts as both ("2päivää": "2paivaa" and "paivaa")."""
+    tokens = []
+    for token in _TOKEN.findall(fold(text)):
+        tokens.append(token)
+        letters = token.lstrip("0123456789")
+        if letters != token and letters.isalpha():
+            tokens.append(letters)
+    return tokens
+
+
+def _union(files: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The word lists of every file joined: lists concatenated, mappings merged key by key
+    (numbers: the first file to name a word keeps it)."""
+    joined: dict[str, Any] = {}
+    for data in files:
+        for key, value in (data or {}).items():
+            if isinstance(value, Mapping):
+                inner = joined.setdefault(key, {})
+                for name, item in value.items():
+                    if isinstance(item, list) or item is None:
+                        inner[name] = [*(inner.get(name) or []), *(item or [])]
+                    else:
+                        inner.setdefault(name, item)
+            else:
+                joined[key] = [*joined.get(key, []), *(value or [])]
+    return joined
+
+
 def _phrases(entries: list[str]) -> tuple[tuple[str, ...], ...]:
-    return tuple(tuple(words(fold(entry))) for entry in entries)
+    return tuple(tuple(_tokens(entry)) for entry in entries)
 
 
 def _says(phrases: tuple[tuple[str, ...], ...], text: str) -> bool:
-    tokens = set(words(fold(text)))
+    tokens = set(_tokens(text))
     return any(set(phrase) <= tokens for phrase in phrases)
 
 
