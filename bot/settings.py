@@ -19,10 +19,13 @@ from zoneinfo import ZoneInfo
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TIMEZONE = ZoneInfo("Europe/Helsinki")
 
-#: ISO 639-1 codes the assistant serves natively or is about to (SPEC: Languages).
+#: ISO 639-1 codes the assistant serves natively (SPEC: Languages): each has NLU
+#: training data, hand-written responses and guidance, and needs no translation.
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("fi", "sv", "en", "ru", "et", "so", "ar", "uk")
-#: Languages with NLU training data and hand-written responses for every message.
-NATIVE_LANGUAGES: tuple[str, ...] = ("fi", "sv", "en")
+NATIVE_LANGUAGES: tuple[str, ...] = SUPPORTED_LANGUAGES
+#: The languages the city's own staff work in: a message in any other language is shown
+#: to a nurse translated where a package allows, or marked as not translated.
+CITY_LANGUAGES: tuple[str, ...] = ("fi", "sv", "en")
 DEFAULT_LANGUAGE = "en"
 TWILIO_API_BASE = "https://api.twilio.com"
 #: Argos Translate's public package index, for `healthbot translate download` only.

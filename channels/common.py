@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from rasa.core.channels.channel import CollectingOutputChannel
 from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -74,6 +75,15 @@ def static_handler(path: Path, finish: Callable[[HTTPResponse], HTTPResponse]
         return finish(response.text(body, content_type=STATIC_TYPES[path.suffix]))
 
     return serve
+
+
+class WholeMessages(CollectingOutputChannel):
+    """Collects a turn's messages whole: with their buttons, the response's name and the
+    language of its text (`lang`, bot/translation/nlg.py), which Rasa's own collector
+    drops."""
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        self.messages.append(dict(message))
 
 
 class StoreBacked:

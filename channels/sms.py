@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
@@ -34,7 +34,7 @@ from bot.sms.inbound import Inbox
 from bot.sms.outbox import Outbox
 from bot.storage import sms as store
 from bot.translation.component import pretranslate
-from channels.common import StoreBacked, conversation_language, ops_allowed
+from channels.common import StoreBacked, WholeMessages, conversation_language, ops_allowed
 from channels.errors import BadRequest, Forbidden, TooLarge, Unavailable, handle_errors
 
 logger = logging.getLogger(__name__)
@@ -61,16 +61,13 @@ def _form(request: Request) -> RequestParameters:
     raise BadRequest("the body must be form-encoded UTF-8")
 
 
-class SmsOutput(CollectingOutputChannel):
-    """Collects a turn's messages whole (with buttons and the response name), under the
-    channel name "sms" so that the domain's `channel: sms` variations are chosen."""
+class SmsOutput(WholeMessages):
+    """A turn's messages whole, under the channel name "sms" so that the domain's
+    `channel: sms` variations are chosen."""
 
     @classmethod
     def name(cls) -> str:
         return "sms"
-
-    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        self.messages.append(dict(message))
 
 
 @dataclass(frozen=True)

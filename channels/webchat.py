@@ -35,7 +35,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -46,9 +46,11 @@ from bot.ratelimit import Clock, Limit, RateLimiter
 from bot.settings import Settings
 from bot.storage import webchat as store
 from bot.translation.component import pretranslate
+from bot.translation.nlg import TEXT_LANGUAGE_KEY
 from bot.triage.redflags import default_detector
 from channels.common import (
     StoreBacked,
+    WholeMessages,
     client_address,
     conversation_language,
     secure,
@@ -59,6 +61,8 @@ from channels.webchat_socket import HUB, UNKNOWN_SESSION, serve, wire
 
 STATIC_DIR = Path(__file__).resolve().parent / "webchat_static"
 MAX_MESSAGE_CHARS = 2000
+#: What of a bot message the widget shows (Rasa's collector keys; `lang` is added).
+SHOWN = ("text", "image", "buttons", "attachment", "custom")
 #: Messages per session: nobody typing or tapping by hand meets this.
 MESSAGE_LIMIT = Limit(burst=20, refill_seconds=2.0)
 #: `WEBCHAT_SESSION_LIMIT` new sessions per client address in this many seconds.
@@ -168,14 +172,15 @@ class WebchatInput(StoreBacked, InputChannel):
         metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
         shown = {"text": text} if not text.startswith("/") else {"text": body.get("title") or ""}
         seq = await self._db(store.append, sender_id, "resident", shown)
-        collector = CollectingOutputChannel()
+        collector = WholeMessages()
         await pretranslate(text)
         await on_new_message(UserMessage(text, collector, sender_id,
                                          input_channel=self.name(), metadata=metadata))
         language = await conversation_language(request.app, sender_id)
         for message in collector.messages:
-            payload = {key: value for key, value in message.items() if key != "recipient_id"}
-            await self._db(store.append, sender_id, "bot", {**payload, "lang": language})
+            payload = {key: message[key] for key in SHOWN if message.get(key)}
+            await self._db(store.append, sender_id, "bot",
+                           {**payload, "lang": message.get(TEXT_LANGUAGE_KEY) or language})
         self.hub.notify(sender_id)
         return seq
 

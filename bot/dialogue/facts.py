@@ -6,7 +6,8 @@ previous message never leaks into the next turn:
 
 * `language`, `language_locked`: the conversation's language (sticky);
 * `language_requested`: this message explicitly asked for a language;
-* `language_unsupported`: this message is in a language we do not serve;
+* `language_unsupported`: this message is in a language we do not serve, and the
+  conversation has not been told so yet (once is help; every message would be noise);
 * `red_flag_kind`: the first kind of red flag found (emergency, poisoning, crisis);
 * `repeated_fallback`: the classifier failed on this and the previous message.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.dialogue.names import LANGUAGE_SLOT
+from bot.dialogue.names import LANGUAGE_SLOT, UNSUPPORTED_LANGUAGE_RESPONSE
 from bot.language.choice import LanguageState, choose, turn_from_parse
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -34,6 +35,12 @@ def consecutive_fallbacks(events: list[Mapping[str, Any]]) -> int:
             break
         count += 1
     return count
+
+
+def told_unsupported(events: list[Mapping[str, Any]]) -> bool:
+    """The conversation has had the "languages we serve" answer already."""
+    return any(event.get("event") == "action" and event.get("name") ==
+               UNSUPPORTED_LANGUAGE_RESPONSE for event in events)
 
 
 def turn_facts(
@@ -56,7 +63,8 @@ def turn_facts(
     kinds = red_flag.get("kinds") or []
     facts.update(
         language_requested=turn.requested is not None,
-        language_unsupported=not turn.detection.supported and not red_flag,
+        language_unsupported=not turn.detection.supported and not red_flag
+        and not told_unsupported(events),
         red_flag_kind=kinds[0] if kinds else None,
         repeated_fallback=consecutive_fallbacks(events) >= OFFER_NURSE_AFTER,
     )

@@ -20,5 +20,8 @@ HANDOFF_ACTION = "action_handoff"
 #: Relays each message of a paused conversation into its ticket.
 HANDOFF_RELAY_ACTION = "action_handoff_relay"
 
+#: "We do not serve this language; these eight we do": once per conversation.
+UNSUPPORTED_LANGUAGE_RESPONSE = "utter_language_unsupported"
+
 #: The bot's word that the nurse has closed the conversation and the bot is back.
 HANDOFF_CLOSED_RESPONSE = "utter_handoff_closed"

@@ -7,7 +7,7 @@ of every kind of red flag the message carries (or, when only the classifier
 thinks it is an emergency, with "if a life may be in danger, call 112 now";
 inside a form only once the form has found the message is no answer to its
 question), ends any active form, and then waits for the resident. A message in a language
-we do not serve gets the "languages we serve" answer the same way.
+we do not serve gets the "languages we serve" answer the same way, once per conversation.
 """
 
 from __future__ import annotations
@@ -31,7 +31,12 @@ from rasa.shared.core.events import (
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.dialogue.names import HANDOFF_ACTION, HANDOFF_RELAY_ACTION, HANDOFF_SLOT
+from bot.dialogue.names import (
+    HANDOFF_ACTION,
+    HANDOFF_RELAY_ACTION,
+    HANDOFF_SLOT,
+    UNSUPPORTED_LANGUAGE_RESPONSE,
+)
 from bot.language.component import LANGUAGE_KEY
 from bot.triage.component import EMERGENCY_INTENT, RED_FLAG_KEY
 
@@ -48,7 +53,6 @@ RESPONSE_FOR_KIND = {
 CLASSIFIER_EMERGENCY_RESPONSE = "utter_emergency_check"
 #: Hand-written, never shortened, split or machine-translated.
 SAFETY_RESPONSES = frozenset({*RESPONSE_FOR_KIND.values(), CLASSIFIER_EMERGENCY_RESPONSE})
-UNSUPPORTED_LANGUAGE_RESPONSE = "utter_language_unsupported"
 GUARD_PRIORITY = 7  # above RulePolicy (6)
 
 
@@ -143,7 +147,10 @@ def _safety_responses(tracker: DialogueStateTracker, forms: frozenset[str]) -> l
 
 def _language_responses(tracker: DialogueStateTracker) -> list[str]:
     parse = tracker.latest_message.parse_data or {}
-    if (parse.get(LANGUAGE_KEY) or {}).get("supported") is False:
+    if (parse.get(LANGUAGE_KEY) or {}).get("supported") is False and not any(
+        isinstance(event, ActionExecuted) and event.action_name == UNSUPPORTED_LANGUAGE_RESPONSE
+        for event in tracker.events
+    ):
         return [UNSUPPORTED_LANGUAGE_RESPONSE]
     return []
 

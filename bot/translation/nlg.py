@@ -1,14 +1,14 @@
 """Rasa's response generator, with machine translation for languages we have no texts in.
 
 `endpoints.yml` names this class under `nlg:`, so every response, whether a
-rule, a form or a custom action asked for it, passes here. A response is
-translated from its English variation only when the conversation's language
-is not native, the response has no hand-written variation in that language,
-and it is not a safety answer: emergency and crisis texts are always the
-hand-written ones (SPEC: Safety), in English if nobody wrote them in the
-resident's language. The first translated answer of a conversation starts
-with a notice that it is machine-translated; when the package is missing the
-resident reads English, with an apology once.
+rule, a form or a custom action asked for it, passes here. The eight native
+languages have every response hand-written and are never translated. For any
+other language a response is translated from its English variation, unless it
+is a safety answer: emergency and crisis texts are always the hand-written
+ones (SPEC: Safety), in English if nobody wrote them in the resident's language.
+The first translated answer of a conversation starts with a notice that it is
+machine-translated; when the package is missing the resident reads English, with
+an apology once.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from rasa.shared.core.events import BotUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.dialogue.names import LANGUAGE_SLOT
-from bot.dialogue.policy import SAFETY_RESPONSES, UNSUPPORTED_LANGUAGE_RESPONSE
-from bot.settings import NATIVE_LANGUAGES
+from bot.dialogue.names import LANGUAGE_SLOT, UNSUPPORTED_LANGUAGE_RESPONSE
+from bot.dialogue.policy import SAFETY_RESPONSES
+from bot.settings import DEFAULT_LANGUAGE, NATIVE_LANGUAGES
 from bot.translation.component import TRANSLATION_KEY
 from bot.translation.packages import PIVOT
 from bot.translation.service import TranslationError, TranslationService, default_service
@@ -33,6 +33,8 @@ from bot.translation.service import TranslationError, TranslationService, defaul
 logger = logging.getLogger(__name__)
 
 MACHINE_NOTICE = "utter_machine_translated"
+#: The response's key (kept in the bot event's metadata) for the language of its text.
+TEXT_LANGUAGE_KEY = "lang"
 UNAVAILABLE_NOTICE = "utter_translation_unavailable"
 NEVER_TRANSLATED = frozenset(
     {*SAFETY_RESPONSES, UNSUPPORTED_LANGUAGE_RESPONSE, MACHINE_NOTICE, UNAVAILABLE_NOTICE}
@@ -75,10 +77,25 @@ class TranslatingNLG(TemplatedNaturalLanguageGenerator):
                        output_channel: str, **kwargs: Any) -> dict[str, Any] | None:
         response = await super().generate(utter_action, tracker, output_channel, **kwargs)
         language = tracker.get_slot(LANGUAGE_SLOT)
-        if response is None or not self.needs_translation(utter_action, language):
-            return response
-        return await self._translate(response, kwargs.get("buttons"), language, tracker,
-                                     output_channel)
+        if response is None:
+            return None
+        if self.needs_translation(utter_action, language):
+            response = await self._translate(response, kwargs.get("buttons"), language,
+                                             tracker, output_channel)
+        response[TEXT_LANGUAGE_KEY] = self.text_language(utter_action, language, response)
+        return response
+
+    def text_language(self, utter_action: str, language: str | None,
+                      response: dict[str, Any]) -> str:
+        """The language the response's text is really in, for the channels' `lang`: the
+        resident's where someone wrote it (or a filled-in text from content written in
+        it) or a package translated it, else English, the default variation."""
+        written = self._written_in(utter_action)
+        translated = TRANSLATION_KEY in response and not response[TRANSLATION_KEY].get("failed")
+        filled_in = not written and language in NATIVE_LANGUAGES
+        if language and (language in written or filled_in or translated):
+            return language
+        return DEFAULT_LANGUAGE
 
     def needs_translation(self, utter_action: str, language: str | None) -> bool:
         return needs_translation(self._written_in(utter_action), utter_action, language)

@@ -57,13 +57,15 @@ def test_validation_still_fails_on_a_response_nothing_uses(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     "name", sorted(set(RESPONSES) - ENGLISH_ONLY - FILLED_IN - TRANSLATION_NOTICES)
 )
-def test_every_response_has_fi_sv_and_en(name: str) -> None:
-    assert {"fi", "sv", "en"} <= languages_of(name)
+def test_every_response_is_hand_written_in_all_eight_languages(name: str) -> None:
+    """Native means no English fallback: a message tagged `lang="ar"` is Arabic."""
+    assert languages_of(name) == {"en", *ALL_LANGUAGES}
 
 
 @pytest.mark.parametrize("name", sorted(TRANSLATION_NOTICES))
-def test_translation_notices_are_hand_written_in_the_next_tier_languages(name: str) -> None:
-    assert languages_of(name) == {"en", "ru", "et", "so", "ar", "uk"}
+def test_translation_notices_are_english_for_translation_to_carry(name: str) -> None:
+    """Only languages without texts of their own are translated: the eight never are."""
+    assert languages_of(name) == {"en"}
     assert all("112" in item["text"] for item in RESPONSES[name])
 
 

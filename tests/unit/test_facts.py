@@ -56,3 +56,12 @@ def test_a_red_flag_matched_in_one_language_decides_a_weak_detection() -> None:
     }
     slots = {"language": "en", "language_locked": True}
     assert turn_facts(slots, parse, {}, [])["language"] == "fi"
+
+
+def test_the_languages_we_serve_are_offered_once_per_conversation() -> None:
+    parse = {"text": "Je voudrais un rendez-vous demain", "intent": {"name": "nlu_fallback"},
+             "language": {"code": "fr", "confidence": 0.99, "supported": False}}
+    told = {"event": "action", "name": "utter_language_unsupported"}
+    assert turn_facts({}, parse, {}, [user("nlu_fallback")])["language_unsupported"] is True
+    later = turn_facts({}, parse, {}, [user("nlu_fallback"), told, user("nlu_fallback")])
+    assert later["language_unsupported"] is False

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bot.dialogue.policy import SAFETY_RESPONSES
+from bot.settings import SUPPORTED_LANGUAGES
 from bot.sms.encoding import GSM7, UCS2, count_segments, smart_encode
 from bot.sms.keywords import KeywordTable
 from bot.sms.render import (
@@ -122,7 +123,7 @@ def test_sms_variants_are_per_language_and_shorter(responses: dict[str, Any]) ->
     assert found >= 6
 
 
-@pytest.mark.parametrize("language", ["fi", "sv", "en"])
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 def test_every_answer_fits_the_default_budget_in_one_sms(
         responses: dict[str, Any], language: str) -> None:
     """Safety answers are exempt (sent whole); every other response fits four segments."""
@@ -136,7 +137,7 @@ def test_every_answer_fits_the_default_budget_in_one_sms(
 def test_sms_variants_do_not_teach_the_opt_out_word(responses: dict[str, Any]) -> None:
     """On SMS "lopeta" stops every message, so the triage does not offer it there."""
     table = KeywordTable.from_file()
-    for language in ("fi", "sv", "en"):
+    for language in SUPPORTED_LANGUAGES:
         text = sms_response_text(responses, "utter_triage_disclaimer", language)
         quoted = [word for word in text.replace("”", '"').replace("“", '"').split('"')[1::2]]
         assert quoted, text

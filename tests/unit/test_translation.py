@@ -20,6 +20,7 @@ from rasa.shared.core.events import BotUttered, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.settings import SUPPORTED_LANGUAGES
 from bot.translation.component import PivotTranslator
 from bot.translation.nlg import MACHINE_NOTICE, UNAVAILABLE_NOTICE, TranslatingNLG
 from bot.translation.packages import PackageError, install, installed
@@ -317,16 +318,16 @@ def test_a_response_is_translated_with_a_notice_once(
     assert not [r for r in caplog.records if "health assistant" in r.getMessage()]
 
 
-def test_a_hand_written_notice_and_translated_buttons(
+def test_buttons_are_translated_with_the_text(
         domain: Domain, service: TranslationService, responses: dict) -> None:
     nlg = TranslatingNLG(domain=domain, service=service)
     buttons = [{"title": "Headache", "payload": "/report_symptom"}]
-    reply = asyncio.run(nlg.generate("utter_ask_triage_topic", _tracker("ru"), "rest",
+    reply = asyncio.run(nlg.generate("utter_ask_triage_topic", _tracker("de"), "rest",
                                      buttons=buttons))
     english = variation(responses, "utter_ask_triage_topic", "en")
-    assert reply["text"] == (f"{variation(responses, MACHINE_NOTICE, 'ru')}\n\n"
-                             f"{machine(english, ('en', 'ru'))}")
-    assert buttons == [{"title": PACKAGE_OUTPUTS[("en", "ru")], "payload": "/report_symptom"}]
+    notice = variation(responses, MACHINE_NOTICE, "en")
+    assert reply["text"] == f"{machine(notice, ('en', 'de'))}\n\n{machine(english, ('en', 'de'))}"
+    assert buttons == [{"title": PACKAGE_OUTPUTS[("en", "de")], "payload": "/report_symptom"}]
 
 
 @pytest.mark.parametrize("language", ["de", "ru", "ar"])
@@ -341,7 +342,7 @@ def test_safety_answers_are_never_machine_translated(
     assert "translation" not in reply
 
 
-@pytest.mark.parametrize("language", ["fi", "sv", "en"])
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 def test_native_languages_are_never_machine_translated(
         domain: Domain, service: TranslationService, responses: dict, language: str) -> None:
     reply = asyncio.run(TranslatingNLG(domain=domain, service=service).generate(
@@ -354,11 +355,11 @@ def test_without_a_package_the_answer_is_english_with_an_apology_once(
         domain: Domain, service: TranslationService, responses: dict) -> None:
     nlg = TranslatingNLG(domain=domain, service=service)
     english = variation(responses, "utter_ask_triage_topic", "en")
-    first = asyncio.run(nlg.generate("utter_ask_triage_topic", _tracker("et"), "rest"))
-    assert first["text"] == f"{variation(responses, UNAVAILABLE_NOTICE, 'et')}\n\n{english}"
+    first = asyncio.run(nlg.generate("utter_ask_triage_topic", _tracker("fr"), "rest"))
+    assert first["text"] == f"{variation(responses, UNAVAILABLE_NOTICE, 'en')}\n\n{english}"
     assert first["translation"]["failed"] is True
     said = BotUttered(first["text"], metadata={"translation": first["translation"]})
-    again = asyncio.run(nlg.generate("utter_ask_triage_topic", _tracker("et", said), "rest"))
+    again = asyncio.run(nlg.generate("utter_ask_triage_topic", _tracker("fr", said), "rest"))
     assert again["text"] == english
 
 
