@@ -220,7 +220,7 @@ class NurseConsole(StoreBacked, InputChannel):
                               ticket_id: int) -> HTTPResponse:
             ticket, data = await self._desk.read(nurse, ticket_id)
             return self._page("ticket.html", nurse=nurse, csrf_token=csrf, ticket=ticket,
-                              canned=self._canned.get(ticket.language),
+                              canned=self._canned.get(ticket.language, nurse.language),
                               max_chars=handoff.MAX_REPLY_CHARS, data=data)
 
         @console.route("/api/tickets/<ticket_id:int>", methods=["GET"])

@@ -17,15 +17,24 @@ from babel.dates import format_datetime
 from bot.clinics.directory import LANGUAGES as TEXT_LANGUAGES
 from bot.clinics.directory import CareUnit, UnitText
 from bot.clinics.hours import holiday_name
-from bot.settings import DEFAULT_LANGUAGE, TIMEZONE
+from bot.settings import DEFAULT_LANGUAGE, NATIVE_LANGUAGES, TIMEZONE
 
 #: How an opening time reads in each language ("maanantai 30.11. klo 8.00").
 _MOMENT_PATTERNS = {
     "fi": "EEEE d.M. 'klo' H.mm",
     "sv": "EEEE d.M 'kl.' H.mm",
     "en": "EEEE d MMMM 'at' HH:mm",
+    "ru": "EEEE d MMMM 'в' H:mm",
+    "uk": "EEEE d MMMM 'о' H:mm",
+    "et": "EEEE d. MMMM 'kell' H.mm",
+    "so": "EEEE d MMMM, 'saacadda' HH:mm",
+    "ar": "EEEE d MMMM 'الساعة' HH:mm",
 }
-_TIME_PATTERNS = {"fi": "H.mm", "sv": "H.mm", "en": "HH:mm"}
+_TIME_PATTERNS = {"fi": "H.mm", "sv": "H.mm", "en": "HH:mm", "ru": "H:mm", "uk": "H:mm",
+                  "et": "H.mm", "so": "HH:mm", "ar": "HH:mm"}
+#: The directory names units in fi/sv/en; a resident reading another language gets the
+#: Finnish name and street, the ones on the signs, the map and the bus stop.
+_DIRECTORY_FALLBACK = "fi"
 
 
 @dataclass(frozen=True)
@@ -37,8 +46,15 @@ class Reply:
 
 
 def text_language(language: str | None) -> str:
-    """The directory has fi/sv/en texts; every other language reads the English ones."""
-    return language if language in TEXT_LANGUAGES else DEFAULT_LANGUAGE
+    """The directory's language for `language`: its own where the directory has it."""
+    if language in TEXT_LANGUAGES:
+        return language
+    return _DIRECTORY_FALLBACK if language in NATIVE_LANGUAGES else DEFAULT_LANGUAGE
+
+
+def moment_language(language: str | None) -> str:
+    """The language dates and times are written in: every native one has its pattern."""
+    return language if language in _MOMENT_PATTERNS else DEFAULT_LANGUAGE
 
 
 def unit_text(unit: CareUnit, language: str | None) -> UnitText:
@@ -78,7 +94,7 @@ def describe(unit: CareUnit, now: datetime, language: str | None,
              instead: Reply) -> list[Reply]:
     """The replies for "is it open and where is it": who and where, today's hours and
     whether it is open now, and when closed, `instead` (see `when_closed`)."""
-    lang = text_language(language)
+    lang, spoken = text_language(language), moment_language(language)
     text = unit_text(unit, lang)
     where = address(unit, lang)
     values = {"unit_name": text.name, "unit_phone": display_phone(unit.phone)}
@@ -95,15 +111,15 @@ def describe(unit: CareUnit, now: datetime, language: str | None,
         closes = calendar.closes_at(now)
         replies.append(Reply("utter_clinic_open_now", {
             "hours_today": hours_today,
-            "closes_at": _time(closes, lang) if closes else hours_today,
+            "closes_at": _time(closes, spoken) if closes else hours_today,
         }))
         return replies
     following = calendar.next_opening(now)
-    next_opening = moment_text(following, lang) if following else ""
+    next_opening = moment_text(following, spoken) if following else ""
     reason = calendar.closure_reason(local.date())
     if reason is not None:
         replies.append(Reply("utter_clinic_closed_holiday", {
-            "closure_reason": holiday_name(local.date(), lang) or reason,
+            "closure_reason": holiday_name(local.date(), spoken) or reason,
             "next_opening": next_opening,
         }))
     elif today:

@@ -14,8 +14,9 @@ from datetime import date, datetime, timedelta, timezone
 from functools import cache
 
 import holidays
+import yaml
 
-from bot.settings import TIMEZONE
+from bot.settings import PROJECT_ROOT, TIMEZONE
 
 MINUTES_PER_DAY = 1440
 DAY_NAMES: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -204,10 +205,25 @@ def _finnish_holidays(year: int, locale: str = "en_US") -> holidays.HolidayBase:
     return holidays.Finland(years=year, language=locale)
 
 
+#: Names of the days for languages the package does not name them in, by English name.
+HOLIDAY_NAMES_FILE = PROJECT_ROOT / "data" / "clinics" / "holiday_names.yml"
+
+
+@cache
+def _written_holiday_names() -> dict[str, dict[str, str]]:
+    return yaml.safe_load(HOLIDAY_NAMES_FILE.read_text(encoding="utf-8")) or {}
+
+
 def holiday_name(day: date, language: str = "en") -> str | None:
     """Every day holidays.Finland lists, Christmas Eve and Midsummer Eve included, named
-    in `language` where the package has it and in English otherwise."""
-    return _finnish_holidays(day.year, _HOLIDAY_LOCALES.get(language, "en_US")).get(day)
+    in `language`: by the package where it has the language, else from our own list,
+    else in English."""
+    if language in _HOLIDAY_LOCALES:
+        return _finnish_holidays(day.year, _HOLIDAY_LOCALES[language]).get(day)
+    english = _finnish_holidays(day.year).get(day)
+    if english is None:
+        return None
+    return _written_holiday_names().get(language, {}).get(english, english)
 
 
 def _local(day: date, minute: int) -> datetime:

@@ -227,7 +227,7 @@ class ReferenceResolver:
                     gazetteer.add("names", _place_part(text.name), [unit.id])
                     if text.district:
                         gazetteer.add("districts", text.district, [unit.id])
-        for category, key in (("names", "services"), ("areas", "areas"),
+        for category, key in (("names", "services"), ("names", "stations"), ("areas", "areas"),
                               ("unknown", "not_in_directory")):
             for entry in references.get(key, []):
                 known = [unit_id for unit_id in entry["units"] if unit_id in self._units]

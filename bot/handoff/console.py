@@ -25,7 +25,7 @@ from bot.dialogue.names import HANDOFF_CLOSED_RESPONSE
 from bot.dialogue.responses import response_text
 from bot.handoff.delivery import deliver, resume_events
 from bot.language.identify import default_identifier
-from bot.settings import NATIVE_LANGUAGES, PROJECT_ROOT, SUPPORTED_LANGUAGES
+from bot.settings import CITY_LANGUAGES, PROJECT_ROOT, SUPPORTED_LANGUAGES
 from bot.storage import handoff as store
 from bot.storage.db import in_thread, utcnow
 from bot.translation.nlg import needs_translation, written_languages
@@ -78,8 +78,15 @@ class CannedReplies:
             raise ValueError(f"{path}: unknown languages {sorted(unknown)}")
         return cls({language: [str(text) for text in texts] for language, texts in raw.items()})
 
-    def get(self, language: str | None) -> list[str]:
-        return self.by_language.get(language or "", self.by_language.get("en", []))
+    def get(self, language: str | None, nurse_language: str | None = None) -> list[dict[str, str]]:
+        """The replies in the resident's language, each with its meaning in the nurse's
+        language when that differs: the lists are parallel (same place, same meaning),
+        so a Finnish nurse can answer a Somali resident without a translation package."""
+        code = language if language in self.by_language else "en"
+        meanings = self.by_language.get(nurse_language or "", []) if nurse_language != code else []
+        return [{"text": text, "language": code,
+                 **({"meaning": meanings[index]} if index < len(meanings) else {})}
+                for index, text in enumerate(self.by_language.get(code, []))]
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -164,7 +171,7 @@ class Desk:
             translated = await self.translator.translate_async(text, source, target)
         except TranslationError as exc:
             # fi, sv and en are the city's languages: no note on every message for them
-            return {} if source in NATIVE_LANGUAGES else {"translation_note":
+            return {} if source in CITY_LANGUAGES else {"translation_note":
                                                           f"not translated: {exc}"}
         return {"translation": translated, "translation_language": target}
 

@@ -160,8 +160,20 @@ def test_units_open_on_holidays(directory: Directory, responses: Responses) -> N
     assert dental[1] == "Auki nyt. Tänään auki 08:00–21:00, suljetaan klo 21.00."
 
 
-def test_languages_without_directory_texts_read_english(directory: Directory) -> None:
-    [who, _] = directory.answer("malmi", at("2026-12-14T10:00"), "so")
+def test_native_languages_without_directory_texts_read_the_finnish_signs(
+        directory: Directory) -> None:
+    """The name on the door and the map, with the hours in the resident's language."""
+    [who, hours] = directory.answer("malmi", at("2026-12-14T10:00"), "so")
+    assert who.values["unit_name"] == "Malmin terveysasema"
+    assert who.values["unit_address"].startswith("Talvelantie")
+    replies = directory.answer("malmi", at("2026-12-24T10:00"), "ru")
+    [closed] = [reply for reply in replies if reply.response == "utter_clinic_closed_holiday"]
+    assert closed.values == {"closure_reason": "Сочельник",
+                             "next_opening": "понедельник 28 декабря в 8:00"}
+
+
+def test_other_languages_read_english(directory: Directory) -> None:
+    [who, _] = directory.answer("malmi", at("2026-12-14T10:00"), "de")
     assert who.values["unit_name"] == "Malmi Health Station"
 
 
