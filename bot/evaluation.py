@@ -107,12 +107,16 @@ def langid_figures(home: Path) -> dict[str, Any]:
     rows = yaml.safe_load((home / "tests" / "data" / "langid_dev.yml").read_text("utf-8"))
     identifier = default_identifier()
     alone = with_context = plain = 0
+    per_language: dict[str, Counter[str]] = {}
     for row in rows:
         text, truth = row["text"], row["lang"]
         detection = identifier.identify(text)
         alone += detection.code == truth
         turn = turn_from_parse({"text": text, "language": detection.as_dict()})
-        with_context += choose(LanguageState(row["context"]), turn).code == truth
+        in_context = choose(LanguageState(row["context"]), turn).code == truth
+        with_context += in_context
+        counts = per_language.setdefault(truth, Counter())
+        counts.update(n=1, alone=detection.code == truth, context=in_context)
         try:
             plain += detect(text).split("-")[0] == truth
         except LangDetectException:
@@ -123,6 +127,11 @@ def langid_figures(home: Path) -> dict[str, Any]:
         "accuracy_without_context": round(alone / n, 3),
         "accuracy_with_context": round(with_context / n, 3),
         "plain_langdetect_accuracy": round(plain / n, 3),
+        "by_language": {
+            code: {"n": c["n"], "without_context": round(c["alone"] / c["n"], 3),
+                   "with_context": round(c["context"] / c["n"], 3)}
+            for code, c in per_language.items()
+        },
     }
 
 
