@@ -11,10 +11,16 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.clinics import directory
 from actions.forms import CompanionSlotsValidation, latest_intent
-from bot.clinics.answers import text_language
 from bot.dialogue.names import LANGUAGE_SLOT, LAST_CLINIC_SLOT, LAST_TRIAGE_SLOT
 from bot.settings import load_settings
-from bot.triage.guidance import AGE, DURATION, Topic, default_guidance, match_topics
+from bot.triage.guidance import (
+    AGE,
+    DURATION,
+    Topic,
+    default_guidance,
+    match_topics,
+    text_language,
+)
 from bot.triage.replies import default_reader
 from bot.triage.session import record_answer
 

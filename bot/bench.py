@@ -2,9 +2,10 @@
 the same load against a plain `rasa run`, side by side.
 
 Each simulated resident holds conversations one after another over the REST
-channel, in Finnish, Swedish or English: a greeting, a clinic's opening hours,
-thanks, or a whole fever triage. Every message's latency is measured; a reply
-that is not HTTP 200 with at least one message is an error. Both systems run
+channel, in one of the eight languages: a greeting, a clinic's opening hours,
+thanks, or a whole fever triage. Every message's latency is measured, and the CPU time the
+server's processes spend per message (from /proc); a reply that is not HTTP 200 with
+at least one message is an error. Both systems run
 the same trained model on this machine, one after the other:
 
 * healthbot: `healthbot run` on PostgreSQL (tracker store and app tables) and
@@ -44,7 +45,18 @@ CONVERSATIONS = {
            ["Jag har feber sedan i går", "nej", "nej", "nej", "nej", "nej", "sedan i går"]],
     "en": [["Hello", "When is Malmi health station open?", "Thanks"],
            ["I have had a fever", "no", "no", "no", "no", "no", "two days"]],
+    "ru": [["Здравствуйте", "Когда открыта поликлиника Малми?", "Спасибо"],
+           ["У меня температура", "нет", "нет", "нет", "нет", "нет", "два дня"]],
+    "et": [["Tere", "Millal on Malmi tervisekeskus avatud?", "Aitäh"],
+           ["Mul on palavik", "ei", "ei", "ei", "ei", "ei", "kaks päeva"]],
+    "so": [["Salaan", "Goorma ayay furan tahay xarunta caafimaadka Malmi?", "Mahadsanid"],
+           ["Qandho ayaan qabaa", "maya", "maya", "maya", "maya", "maya", "laba maalmood"]],
+    "ar": [["مرحبا", "متى يفتح المركز الصحي في مالمي؟", "شكرا"],
+           ["عندي حمى", "لا", "لا", "لا", "لا", "لا", "يومين"]],
+    "uk": [["Вітаю", "Коли працює медичний центр Малмі?", "Дякую"],
+           ["У мене температура", "ні", "ні", "ні", "ні", "ні", "два дні"]],
 }
+LANGUAGES = tuple(CONVERSATIONS)
 READY_TIMEOUT = 600.0
 REQUEST_TIMEOUT = 60.0
 
@@ -62,6 +74,7 @@ class Result:
     errors: int = 0
     elapsed: float = 0.0
     peak_rss_mb: float = 0.0
+    cpu_seconds: float = 0.0
 
     def summary(self, system: str, load: Load) -> dict[str, Any]:
         ordered = sorted(self.latencies)
@@ -77,12 +90,14 @@ class Result:
             "messages_per_s": round(len(ordered) / self.elapsed, 2) if self.elapsed else 0.0,
             "p50_s": pct(0.50), "p95_s": pct(0.95), "p99_s": pct(0.99),
             "server_rss_mb": round(self.peak_rss_mb, 1),
+            "server_cpu_ms_per_message": (round(1000 * self.cpu_seconds / len(ordered), 1)
+                                          if ordered else None),
         }
 
 
 async def _resident(number: int, url: str, load: Load, result: Result, deadline: float,
                     session: aiohttp.ClientSession) -> None:
-    language = ("fi", "sv", "en")[number % 3]
+    language = LANGUAGES[number % len(LANGUAGES)]
     turn = number
     while time.monotonic() < deadline:
         sender = f"bench-{number}-{uuid.uuid4().hex[:8]}"
@@ -115,11 +130,13 @@ async def _drive(base: str, load: Load, roots: list[int]) -> Result:
         await asyncio.gather(*(_resident(i, url, Load(3, 0, 0), warm, time.monotonic() + 15,
                                          session) for i in range(3)))
         started = time.monotonic()
+        cpu_before = sum(tree_cpu_seconds(root) for root in roots)
         deadline = started + load.duration
         sampler = asyncio.create_task(_sample_memory(roots, result))
         await asyncio.gather(*(_resident(i, url, load, result, deadline, session)
                                for i in range(load.residents)))
         result.elapsed = time.monotonic() - started
+        result.cpu_seconds = sum(tree_cpu_seconds(root) for root in roots) - cpu_before
         sampler.cancel()
     return result
 
@@ -130,10 +147,10 @@ async def _sample_memory(roots: list[int], result: Result) -> None:
         await asyncio.sleep(1.0)
 
 
-def tree_rss_mb(root: int) -> float:
-    """Resident memory of a process and all its descendants, from /proc."""
+def _tree(root: int) -> dict[int, str]:
+    """A process and all its descendants, each with its /proc status text."""
     parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
+    statuses: dict[int, str] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -143,7 +160,7 @@ def tree_rss_mb(root: int) -> float:
             continue
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
         parents[int(entry.name)] = int(fields.get("PPid", "0").strip() or 0)
-        rss[int(entry.name)] = int(fields.get("VmRSS", "0 kB").split()[0])
+        statuses[int(entry.name)] = status
     tree, grew = {root}, True
     while grew:
         grew = False
@@ -151,7 +168,30 @@ def tree_rss_mb(root: int) -> float:
             if parent in tree and pid not in tree:
                 tree.add(pid)
                 grew = True
-    return sum(rss.get(pid, 0) for pid in tree) / 1024
+    return {pid: statuses[pid] for pid in tree if pid in statuses}
+
+
+def tree_rss_mb(root: int) -> float:
+    """Resident memory of a process and all its descendants, from /proc."""
+    total = 0
+    for status in _tree(root).values():
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        total += int(fields.get("VmRSS", "0 kB").split()[0])
+    return total / 1024
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time (user + system) a process and its living descendants have used, from
+    /proc: other load on the machine barely changes it, unlike latency."""
+    ticks = 0
+    for pid in _tree(root):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from bot.settings import NATIVE_LANGUAGES, PROJECT_ROOT
+from bot.settings import DEFAULT_LANGUAGE, NATIVE_LANGUAGES, PROJECT_ROOT
 from bot.text import fold, words
 
 GUIDANCE_DIR = PROJECT_ROOT / "data" / "guidance"
@@ -39,6 +39,12 @@ AGE_GROUPS = ("baby", "child", "adult")
 DURATIONS = ("under_day", "days_1_3", "days_4_7", "over_week")
 YES, NO = "yes", "no"
 AGE, DURATION = "age", "duration"
+
+
+def text_language(language: str | None) -> str:
+    """The language to take a topic's texts in: the resident's where the content has it
+    (every native language), else English, which translation starts from."""
+    return language if language in TEXT_LANGUAGES else DEFAULT_LANGUAGE
 
 
 class GuidanceError(ValueError):

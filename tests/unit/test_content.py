@@ -105,3 +105,40 @@ def test_every_shared_name_is_declared_in_the_domain() -> None:
     assert shared
     for key, value in shared.items():
         assert value in declared[key.rsplit("_", 1)[1]], key
+
+
+@pytest.mark.parametrize("language", ["fi", "sv", "en", *ALL_LANGUAGES[2:]])
+def test_no_training_example_is_near_a_held_out_one(language: str) -> None:
+    """The held-out figures mean something only if the model never saw their like."""
+    from difflib import SequenceMatcher
+
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    def texts(path: Path) -> list[str]:
+        return [example.get("text").lower().strip()
+                for example in load_data(str(path)).intent_examples]
+
+    held_out = texts(ROOT / "tests" / "data" / "nlu_heldout" / f"{language}.yml")
+    training = texts(ROOT / "data" / "nlu" / f"{language}.yml")
+    assert len(held_out) >= 150
+    near = []
+    for kept in held_out:
+        matcher = SequenceMatcher(None, b=kept)
+        for seen in training:
+            matcher.set_seq1(seen)
+            if matcher.real_quick_ratio() >= 0.85 and matcher.quick_ratio() >= 0.85 \
+                    and matcher.ratio() >= 0.85:
+                near.append((kept, seen))
+    assert near == []
+
+
+@pytest.mark.parametrize("language", ["fi", "sv", "en", *ALL_LANGUAGES[2:]])
+def test_every_intent_has_at_least_sixty_training_examples(language: str) -> None:
+    from collections import Counter
+
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(ROOT / "data" / "nlu" / f"{language}.yml"))
+    counts = Counter(example.get("intent") for example in data.intent_examples)
+    assert set(counts) == set(DOMAIN["intents"])
+    assert min(counts.values()) >= 60, counts

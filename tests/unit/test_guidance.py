@@ -40,7 +40,8 @@ DIAGNOSIS = {
     "en": r"\byou (probably |may |might )?have an? \w+ (infection|disease)|\bdiagnos",
     "fi": r"\bkyseessä on todennäköisesti|\bsinulla on todennäköisesti|\bdiagnoosi",
     "sv": r"\bdu har troligen|\bdet är troligen|\bdiagnos",
-    "ru": r"у вас,? (скорее всего|вероятно|наверное)\b|это (скорее всего|вероятно) (инфекция|болезнь)",
+    "ru": r"у вас,? (скорее всего|вероятно|наверное)\b"
+          r"|это (скорее всего|вероятно) (инфекция|болезнь)",
     "uk": r"у вас,? (ймовірно|мабуть|найімовірніше)\b|це (ймовірно|мабуть) (інфекція|хвороба)",
     "et": r"\b(sul|teil) on tõenäoliselt|tegemist on tõenäoliselt",
     "so": r"waxaa laga yaabaa inaad qabto|waxaad qabtaa cudurka",

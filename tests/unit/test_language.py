@@ -175,7 +175,8 @@ def test_latin_script_languages_are_not_taken_for_typed_cyrillic_or_arabic(
     [("u menya bolit ukho", "ru", "у меня болит ухо"), ("ne dyshit", "ru", "не дышит"),
      ("mama ne prosypaetsya", "ru", "мама не просыпается"),
      ("moy syn poteryal soznanie", "ru", "мой сын потерял сознание"),
-     ("syn ne dykhaye", "uk", "син не дихає"), ("u dytyny temperatura", "uk", "у дитини температура")],
+     ("syn ne dykhaye", "uk", "син не дихає"),
+     ("u dytyny temperatura", "uk", "у дитини температура")],
 )
 def test_latin_letters_are_read_back_in_cyrillic(text: str, language: str,
                                                  cyrillic: str) -> None:

@@ -226,3 +226,16 @@ def test_queue_and_outbox_figures_come_from_the_database(engine: Engine) -> None
     wait = next(line for line in text.splitlines()
                 if line.startswith("healthbot_handoff_longest_wait_seconds "))
     assert 299 <= float(wait.split()[1]) <= 301
+
+
+def test_the_benchmark_reads_cpu_time_of_a_process_tree_from_proc() -> None:
+    import os
+    import time
+
+    from bot.bench import tree_cpu_seconds
+
+    before = tree_cpu_seconds(os.getpid())
+    deadline = time.process_time() + 0.3
+    while time.process_time() < deadline:
+        pass
+    assert tree_cpu_seconds(os.getpid()) - before >= 0.25
