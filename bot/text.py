@@ -12,10 +12,21 @@ import re
 import unicodedata
 
 _ARABIC_MARKS = re.compile("[\u064b-\u0652\u0640]")
-_ARABIC_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه"})
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _COMBINING_BREVE = "\u0306"  # keeps Cyrillic й intact when stripping marks
+
+
+#: Letter variants residents type interchangeably, one for one (so entity offsets in the
+#: NLU data stay right): Arabic alef forms, taa marbuta, alef maqsura; Russian ё.
+_SPELLING_VARIANTS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه",
+                                    "ё": "е", "Ё": "Е"})
+
+
+def same_spelling(text: str) -> str:
+    """One spelling for the letter variants chat writers use interchangeably; the text
+    keeps its length, case and everything else."""
+    return text.translate(_SPELLING_VARIANTS)
 
 
 def lower(text: str) -> str:
@@ -26,8 +37,8 @@ def lower(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lower-case and strip what residents often leave out: diacritics and vowel marks."""
-    text = lower(text).replace("ё", "е")
-    text = _ARABIC_MARKS.sub("", text).translate(_ARABIC_LETTERS)
+    text = same_spelling(lower(text))
+    text = _ARABIC_MARKS.sub("", text)
     decomposed = unicodedata.normalize("NFD", text)
     kept = "".join(
         ch

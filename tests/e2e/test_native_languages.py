@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, select
 
-from bot.sms.encoding import GSM7, UCS2
+from bot.sms.encoding import GSM7, UCS2, smart_encode
 from bot.storage import sms as store
 from bot.triage.guidance import default_guidance
 from tests.conftest import Responses, variation
@@ -58,6 +58,12 @@ def template(responses: Responses, name: str, language: str) -> re.Pattern[str]:
 
 def said(responses: Responses, name: str, language: str, text: str) -> bool:
     return template(responses, name, language).fullmatch(text) is not None
+
+
+def texted(responses: Responses, name: str, language: str, text: str) -> bool:
+    """`said`, for an SMS: typographic dashes and quotes travel as their plain forms."""
+    parts = re.split(r"\{\w+\}", smart_encode(variation(responses, name, language)))
+    return re.fullmatch(".+".join(re.escape(part) for part in parts), text, re.S) is not None
 
 
 def triage_replies(responses: Responses, language: str) -> list[str]:
@@ -106,13 +112,13 @@ def test_the_same_over_sms_counted_in_the_right_segments(
     phone = Phone(webhook_url(server.rasa_port), random_number(resident["phone"]),
                   server.database_url)
     first = "\n".join(converse(phone, gateway, resident["symptom"]))
-    assert SORE_THROAT.questions[0].text[language] in first
+    assert smart_encode(SORE_THROAT.questions[0].text[language]) in first
     for _ in SORE_THROAT.questions:
         converse(phone, gateway, "2")  # the numbered option for "no"
     level = "\n".join(converse(phone, gateway, "2"))  # 1–3 days
-    assert variation(responses, "utter_triage_level_self_care", language) in level
+    assert smart_encode(variation(responses, "utter_triage_level_self_care", language)) in level
     (queued, *_) = converse(phone, gateway, resident["nurse"])
-    assert said(responses, "utter_handoff_queued", language, queued), queued
+    assert texted(responses, "utter_handoff_queued", language, queued), queued
     engine = create_engine(server.database_url)
     with engine.connect() as conn:
         rows = conn.execute(select(store.sms_outbox)
@@ -151,7 +157,7 @@ def test_arabic_on_a_phone_right_to_left_from_triage_to_a_nurse(
         open_chat(page, server)
         panel = page.locator(".hb-panel")
         say(page, resident["symptom"])
-        expect(bot_messages(page).last).to_have_text(SORE_THROAT.questions[0].text["ar"])
+        expect(bot_messages(page).last).to_contain_text(SORE_THROAT.questions[0].text["ar"])
         for _ in SORE_THROAT.questions:
             page.locator(".hb-replies .hb-reply").last.click()  # «لا», the second button
         page.locator(".hb-replies .hb-reply").nth(1).click()  # 1–3 days
@@ -173,7 +179,7 @@ def test_arabic_on_a_phone_right_to_left_from_triage_to_a_nurse(
         reply = "مرحبًا، أنا الممرضة ليلى. كيف حالك الآن؟"
         assert console.act(ticket["id"], "reply", text=reply).status_code == 303
         nurse = page.locator(".hb-log .hb-nurse")
-        expect(nurse).to_have_text(re.compile(re.escape(reply)))
+        expect(nurse).to_contain_text(reply)
         assert nurse.get_attribute("lang") == "ar"
 
 

@@ -188,3 +188,12 @@ def test_typed_cyrillic_reaches_the_nlu_in_cyrillic_and_keeps_what_was_typed() -
     assert message.get("text") == "у меня болит ухо"
     assert message.get(TRANSLITERATION_KEY) == {"original": "u menya bolit ukho"}
     assert message.get("language")["code"] == "ru"
+
+
+def test_letter_variants_reach_the_classifier_in_one_spelling() -> None:
+    """أ/إ/ا, ة/ه, ى/ي and ё/е are one letter to residents: one for the character n-grams
+    too, and the text keeps its length, so entity offsets in the NLU data stay right."""
+    texts = ["أريد ممرضة", "اريد ممرضه", "Всё ещё болит"]
+    messages = LanguageDetector().process([Message(data={"text": t}) for t in texts])
+    assert [m.get("text") for m in messages] == ["اريد ممرضه", "اريد ممرضه", "Все еще болит"]
+    assert all(len(m.get("text")) == len(t) for m, t in zip(messages, texts))
