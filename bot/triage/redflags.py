@@ -131,7 +131,8 @@ class RedFlagDetector:
         if not folded:
             return None
         hit = self._detect_folded(folded)
-        if hit is None and _LATIN.search(folded) and not _CYRILLIC.search(folded):
+        if hit is None and len(folded) <= TRANSLITERATE_MAX_CHARS and _LATIN.search(folded) \
+                and not _CYRILLIC.search(folded):
             for language in CYRILLIC_TYPED:
                 hit = self._detect_folded(fold(to_cyrillic(folded, language)))
                 if hit is not None:
@@ -170,6 +171,9 @@ class RedFlagDetector:
         )
 
 
+#: Latin text longer than this is not also read in Cyrillic: the second and third pass
+#: over every pattern would let one long message cost seconds of CPU.
+TRANSLITERATE_MAX_CHARS = 1000
 _LATIN = re.compile("[a-z]")
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
 

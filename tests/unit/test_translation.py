@@ -10,6 +10,7 @@ import socket
 import threading
 import zipfile
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -291,13 +292,18 @@ def test_a_red_flag_in_the_translation_counts_for_the_residents_language(
 
 @pytest.fixture(scope="module")
 def domain() -> Domain:
+    return _domain()
+
+
+@cache
+def _domain() -> Domain:
+    """Loaded once: the eight-language domain takes a second to read."""
     return Domain.load(str(ROOT / "domain.yml"))
 
 
 def _tracker(language: str, *events: Any) -> DialogueStateTracker:
-    domain = Domain.load(str(ROOT / "domain.yml"))
     return DialogueStateTracker.from_events(
-        "resident", [SlotSet("language", language), *events], slots=domain.slots)
+        "resident", [SlotSet("language", language), *events], slots=_domain().slots)
 
 
 def test_a_response_is_translated_with_a_notice_once(
