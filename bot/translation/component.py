@@ -1,7 +1,7 @@
 """Rasa NLU graph component: messages in languages without NLU data reach it in English.
 
 It runs right after the language detector. A message in a language that has
-no NLU training data (SPEC: only fi, sv and en have) is translated to English
+no NLU training data (any but the eight native ones, SPEC: Languages) is translated to English
 when a package is installed; the classifiers read the English text, the parse
 result keeps the original under `translation`, and the tracker's user event
 keeps the text the resident wrote. A language we detect but do not serve
