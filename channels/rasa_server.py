@@ -5,6 +5,8 @@
 The token comes from the environment (`RASA_API_TOKEN`), not the command line, where
 every user of the host could read it in the process list. With `HEALTHBOT_RASA_API=0`
 the API is not served at all; the channels under `/webhooks/` are served either way.
+Action server responses are checked by a schema validator compiled once
+(`bot.dialogue.action_responses`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import runpy
 import sys
 
+from bot.dialogue import action_responses
 from bot.settings import Settings, load_settings
 
 
@@ -26,6 +29,7 @@ def rasa_arguments(settings: Settings, options: list[str]) -> list[str]:
 
 
 def main() -> None:
+    action_responses.install()
     sys.argv = rasa_arguments(load_settings(), sys.argv[1:])
     runpy.run_module("rasa", run_name="__main__", alter_sys=True)
 
