@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from functools import lru_cache
 from typing import Any
 
+import yaml
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.settings import load_settings
+
 
 def latest_intent(tracker: Tracker) -> str | None:
     return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+@lru_cache(maxsize=1)
+def form_domain() -> dict[str, Any]:
+    """The domain's slots and forms, read once. Rasa sends no domain with its requests
+    (`enable_selective_domain`): the whole domain, every response in eight languages,
+    is 180 kB of JSON that both processes serialised and parsed on every call, and a
+    validation run needs only the forms' slots and their mappings."""
+    data = yaml.safe_load((load_settings().home / "domain.yml").read_text(encoding="utf-8"))
+    return {"slots": data.get("slots") or {}, "forms": data.get("forms") or {}}
 
 
 class CompanionSlotsValidation(FormValidationAction, ABC):
@@ -25,6 +39,11 @@ class CompanionSlotsValidation(FormValidationAction, ABC):
     @abstractmethod
     def name(self) -> str:
         """Abstract, so the action server does not register this base class itself."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        return await super().run(dispatcher, tracker, domain or form_domain())
 
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]

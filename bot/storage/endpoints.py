@@ -77,7 +77,10 @@ def render_endpoints(settings: Settings) -> dict[str, Any]:
     endpoints: dict[str, Any] = {
         # the action server answers only requests with this secret (channels/action_server.py)
         "action_endpoint": {"url": settings.action_url,
-                            "headers": {"Authorization": f"Bearer {_env_ref(ACTION_TOKEN_VAR)}"}},
+                            "headers": {"Authorization": f"Bearer {_env_ref(ACTION_TOKEN_VAR)}"},
+                            # no domain in each request: the forms read theirs once
+                            # (actions/forms.py)
+                            "enable_selective_domain": True},
         "tracker_store": tracker_store_config(settings.effective_database_url),
         "nlg": NLG,
         "event_broker": EVENT_BROKER,

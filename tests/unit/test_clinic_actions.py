@@ -88,3 +88,34 @@ def test_triage_advice_names_the_residents_own_station(
     expected = [reply.response for reply in cache.get().answer(
         station, load_settings().now(), "fi")] if station else ["utter_triage_which_station"]
     assert [message["response"] for message in dispatcher.messages] == expected
+
+
+def test_the_clinic_form_fills_its_slot_without_a_domain_in_the_request(
+        loaded_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rasa sends no domain (`enable_selective_domain`): the form reads its own, the same
+    slots and forms Rasa would have sent, and validates as it did with Rasa's."""
+    from rasa.shared.core.domain import Domain
+
+    from actions.forms import form_domain
+    from bot.settings import PROJECT_ROOT
+
+    sent = Domain.load(str(PROJECT_ROOT / "domain.yml")).as_dict()
+    assert form_domain()["forms"] == sent["forms"]
+    assert {name: slot.get("mappings") for name, slot in form_domain()["slots"].items()} \
+        == {name: slot.get("mappings") for name, slot in sent["slots"].items()}
+
+    monkeypatch.setattr(clinics, "_directory_cache", lambda: DirectoryCache(loaded_engine))
+    message = {"text": "Malmin terveysasema", "intent": {"name": "ask_clinic_hours"},
+               "entities": []}
+
+    def validate(domain: dict[str, Any]) -> list[dict[str, Any]]:
+        tracker = Tracker("resident", {"language": "fi", "requested_slot": "clinic_unit"},
+                          message, [{"event": "user", **message}], False, None,
+                          {"name": "clinic_form"}, "action_listen")
+        return asyncio.run(clinics.ValidateClinicForm().run(CollectingDispatcher(), tracker,
+                                                            domain))
+
+    without = validate({})
+    assert {"event": "slot", "timestamp": None, "name": "clinic_unit", "value": "malmi"} \
+        in without
+    assert without == validate(sent)

@@ -72,6 +72,7 @@ def test_endpoints_follow_database_and_redis_urls(tmp_path: Path) -> None:
     settings = replace(settings_for(tmp_path), action_port=6055, redis_url="redis://127.0.0.1")
     endpoints = render_endpoints(settings)
     assert endpoints["action_endpoint"]["url"] == "http://127.0.0.1:6055/webhook"
+    assert endpoints["action_endpoint"]["enable_selective_domain"] is True
     assert endpoints["lock_store"]["type"] == "bot.storage.locks.AtomicRedisLockStore"
     assert endpoints["event_broker"] == {"type": "bot.metrics.MetricsBroker"}
     assert endpoints["nlg"] == {"type": "bot.translation.nlg.TranslatingNLG"}
