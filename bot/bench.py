@@ -4,7 +4,8 @@ the same load against a plain `rasa run`, side by side.
 Each simulated resident holds conversations one after another over the REST
 channel, in one of the eight languages: a greeting, a clinic's opening hours,
 thanks, or a whole fever triage. Every message's latency is measured, and the CPU time the
-server's processes spend per message (from /proc); a reply that is not HTTP 200 with
+server's processes spend per message (from /proc; in all, and the Rasa server and the
+action server apart); a reply that is not HTTP 200 with
 at least one message is an error. Both systems run
 the same trained model on this machine, one after the other:
 
@@ -75,6 +76,8 @@ class Result:
     elapsed: float = 0.0
     peak_rss_mb: float = 0.0
     cpu_seconds: float = 0.0
+    #: CPU seconds of each part of the server ("rasa", "action_server"), within the total.
+    part_cpu_seconds: dict[str, float] = field(default_factory=dict)
 
     def summary(self, system: str, load: Load) -> dict[str, Any]:
         ordered = sorted(self.latencies)
@@ -84,14 +87,18 @@ class Result:
                 return None
             return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))], 3)
 
+        def per_message(seconds: float) -> float | None:
+            return round(1000 * seconds / len(ordered), 1) if ordered else None
+
         return {
             "system": system, "residents": load.residents, "duration_s": round(self.elapsed, 1),
             "think_s": load.think, "messages": len(ordered), "errors": self.errors,
             "messages_per_s": round(len(ordered) / self.elapsed, 2) if self.elapsed else 0.0,
             "p50_s": pct(0.50), "p95_s": pct(0.95), "p99_s": pct(0.99),
             "server_rss_mb": round(self.peak_rss_mb, 1),
-            "server_cpu_ms_per_message": (round(1000 * self.cpu_seconds / len(ordered), 1)
-                                          if ordered else None),
+            "server_cpu_ms_per_message": per_message(self.cpu_seconds),
+            **{f"{part}_cpu_ms_per_message": per_message(seconds)
+               for part, seconds in self.part_cpu_seconds.items()},
         }
 
 
@@ -120,7 +127,9 @@ async def _resident(number: int, url: str, load: Load, result: Result, deadline:
         turn += 1
 
 
-async def _drive(base: str, load: Load, roots: list[int]) -> Result:
+async def _drive(base: str, load: Load, roots: list[int], parts: dict[str, int]) -> Result:
+    """Load from `load.residents` residents; CPU of the process trees under `roots`, and
+    of each part's tree (`parts`: name → the part's root process)."""
     result = Result()
     url = f"{base}/webhooks/rest/webhook"
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
@@ -131,12 +140,15 @@ async def _drive(base: str, load: Load, roots: list[int]) -> Result:
                                          session) for i in range(3)))
         started = time.monotonic()
         cpu_before = sum(tree_cpu_seconds(root) for root in roots)
+        parts_before = {part: tree_cpu_seconds(pid) for part, pid in parts.items()}
         deadline = started + load.duration
         sampler = asyncio.create_task(_sample_memory(roots, result))
         await asyncio.gather(*(_resident(i, url, load, result, deadline, session)
                                for i in range(load.residents)))
         result.elapsed = time.monotonic() - started
         result.cpu_seconds = sum(tree_cpu_seconds(root) for root in roots) - cpu_before
+        result.part_cpu_seconds = {part: tree_cpu_seconds(pid) - parts_before[part]
+                                   for part, pid in parts.items()}
         sampler.cancel()
     return result
 
@@ -178,6 +190,28 @@ def tree_rss_mb(root: int) -> float:
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
         total += int(fields.get("VmRSS", "0 kB").split()[0])
     return total / 1024
+
+
+#: The parts of `healthbot run`, by the module each process runs.
+SERVER_PARTS = {"rasa": b"channels.rasa_server", "action_server": b"channels.action_server"}
+
+
+def server_parts(root: int) -> dict[str, int]:
+    """The topmost process of each part under `healthbot run`'s supervisor (Sanic's
+    workers are that process's children, with the same command line)."""
+    tree = _tree(root)
+    matches: dict[str, set[int]] = {part: set() for part in SERVER_PARTS}
+    for pid in tree:
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        for part, module in SERVER_PARTS.items():
+            if module in command:
+                matches[part].add(pid)
+    parents = {pid: int(status.split("PPid:", 1)[1].split()[0]) for pid, status in tree.items()}
+    return {part: pid for part, pids in matches.items() for pid in pids
+            if parents[pid] not in pids}
 
 
 def tree_cpu_seconds(root: int) -> float:
@@ -265,7 +299,7 @@ def bench_healthbot(settings: Settings, load: Load, workers: int, admin_url: str
                       scratch / "healthbot.log") as server:
             base = f"http://127.0.0.1:{port}"
             _wait_ready(f"{base}/webhooks/ops/ready", server)
-            result = asyncio.run(_drive(base, load, [server.pid]))
+            result = asyncio.run(_drive(base, load, [server.pid], server_parts(server.pid)))
     return result.summary(f"healthbot (PostgreSQL + Redis, {workers} Sanic workers)", load)
 
 
@@ -295,7 +329,8 @@ def bench_plain(settings: Settings, model: Path, load: Load, scratch: Path) -> d
         base = f"http://127.0.0.1:{port}"
         _wait_ready(f"{base}/", rasa)
         _wait_ready(f"http://127.0.0.1:{action_port}/health", actions)
-        result = asyncio.run(_drive(base, load, [rasa.pid, actions.pid]))
+        result = asyncio.run(_drive(base, load, [rasa.pid, actions.pid],
+                                    {"rasa": rasa.pid, "action_server": actions.pid}))
     return result.summary("plain rasa run (REST, in-memory stores)", load)
 
 

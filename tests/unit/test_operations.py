@@ -239,3 +239,32 @@ def test_the_benchmark_reads_cpu_time_of_a_process_tree_from_proc() -> None:
     while time.process_time() < deadline:
         pass
     assert tree_cpu_seconds(os.getpid()) - before >= 0.25
+
+
+@pytest.mark.integration
+def test_the_benchmark_finds_each_server_part_by_its_topmost_process() -> None:
+    """Rasa's CPU is counted from the process that runs `channels.rasa_server`, with
+    its forked Sanic workers under it, not from one worker."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from bot.bench import _tree, server_parts
+
+    forking = "import os, time; os.fork(); time.sleep(30)"
+    rasa = subprocess.Popen([sys.executable, "-c", forking, "-m", "channels.rasa_server"],
+                            start_new_session=True)
+    actions = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)",
+                                "-m", "channels.action_server"], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 10
+        while len(_tree(rasa.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(_tree(rasa.pid)) == 2
+        assert server_parts(os.getpid()) == {"rasa": rasa.pid, "action_server": actions.pid}
+    finally:
+        for process in (rasa, actions):
+            os.killpg(process.pid, signal.SIGKILL)  # the forked child too
+            process.wait()
