@@ -196,4 +196,4 @@ def test_letter_variants_reach_the_classifier_in_one_spelling() -> None:
     texts = ["أريد ممرضة", "اريد ممرضه", "Всё ещё болит"]
     messages = LanguageDetector().process([Message(data={"text": t}) for t in texts])
     assert [m.get("text") for m in messages] == ["اريد ممرضه", "اريد ممرضه", "Все еще болит"]
-    assert all(len(m.get("text")) == len(t) for m, t in zip(messages, texts))
+    assert all(len(m.get("text")) == len(t) for m, t in zip(messages, texts, strict=True))
